@@ -1,0 +1,3 @@
+import { vmmVitestConfig } from '../../vitest.shared.ts';
+
+export default vmmVitestConfig();

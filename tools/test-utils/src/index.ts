@@ -1,0 +1,8 @@
+/**
+ * Private helpers for vmm's tests: temp dirs, real QEMU processes, leak probes.
+ * Used straight from source (never built or published).
+ */
+export { type Accel, type AccelChoice, guestAccel, qmpAccel } from './accel.js';
+export { activeResources, childPids, isAlive, openFds, openSocketCount } from './leaks.js';
+export { killAllQemus, liveQemus, type QemuProcess, type SpawnQemuOptions, spawnQemu } from './qemu.js';
+export { makeTempDir, type TempDir } from './tmp.js';

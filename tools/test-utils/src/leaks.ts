@@ -1,0 +1,55 @@
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+
+/** The targets of this process's open file descriptors (from /proc/self/fd), as `fd:target`, sorted. */
+export function openFds(): string[] {
+  const out: string[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      out.push(`${fd}:${readlinkSync(`/proc/self/fd/${fd}`)}`);
+    } catch {
+      // the descriptor readdir itself used is already closed
+    }
+  }
+  return out.sort();
+}
+
+/** Number of sockets this process holds open. */
+export function openSocketCount(): number {
+  return openFds().filter((f) => f.includes('socket:')).length;
+}
+
+/**
+ * Node's view of live resources (timers, sockets, child processes), without the ones the test
+ * runner's worker keeps. Compare a snapshot taken before the code under test with one after.
+ */
+export function activeResources(): string[] {
+  return process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap' && r !== 'MessagePort');
+}
+
+/** Pids of live (non-zombie) child processes of `parent` (default: this process), from /proc. */
+export function childPids(parent: number = process.pid): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited while we looked
+    }
+    // fields after "(comm)": state ppid ...
+    const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(ppid) === parent && state !== 'Z') pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/** True while a process with this pid exists and is not a zombie. */
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
