@@ -66,7 +66,7 @@ export function violations(m: Manifest, allowed: Record<string, readonly string[
   const runtime = { ...m.dependencies, ...m.optionalDependencies, ...m.peerDependencies };
   for (const dep of Object.keys(runtime)) {
     if (!dep.startsWith('@vmm/')) continue;
-    if (dep === '@vmm/test-utils') bad.push(`${m.name} -> ${dep}: test-utils is dev-only`);
+    if (dep === '@vmm/test-utils' && !m.private) bad.push(`${m.name} -> ${dep}: test-utils is dev-only`);
     else if (!rule.includes('*') && !rule.includes(dep)) bad.push(`${m.name} -> ${dep}: forbidden edge`);
     else if (!m.private && !runtime[dep]?.startsWith('workspace:^'))
       bad.push(`${m.name} -> ${dep}: internal deps use "workspace:^"`);
