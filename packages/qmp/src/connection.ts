@@ -1,0 +1,171 @@
+/**
+ * Opening the byte stream a QMP client talks over: a unix socket path, TCP, an already-connected
+ * `net.Socket`, or an inherited/socketpair file descriptor. Optional retry while QEMU is still
+ * starting (ENOENT / ECONNREFUSED), stopping early when QEMU's pid has exited.
+ */
+import { createConnection, Socket } from 'node:net';
+import { QmpError } from './errors.js';
+
+/**
+ * Where to connect: a unix socket path (string or `{ path }`), TCP (`{ host, port }`), an
+ * already-connected socket (`{ socket }`), or an open socket file descriptor (`{ fd }`, e.g. one
+ * end of a socketpair or a descriptor inherited from a parent).
+ */
+export type QmpTarget =
+  | string
+  | { readonly path: string }
+  | { readonly host: string; readonly port: number }
+  | { readonly socket: Socket }
+  | { readonly fd: number };
+
+/** Transport kind; fd passing works only over `unix`. */
+export type TransportKind = 'unix' | 'tcp';
+
+/** Options for {@link openTransport}. */
+export interface OpenTransportOptions {
+  /**
+   * Keep retrying ENOENT/ECONNREFUSED (QEMU still starting) with backoff for this long, in ms.
+   * `0` fails at once.
+   * @default 0
+   */
+  connectTimeout?: number;
+  /** Stop retrying as soon as this process (QEMU) has exited. */
+  pid?: number;
+  /** Abort the connect. */
+  signal?: AbortSignal;
+}
+
+/** An open transport. */
+export interface Transport {
+  readonly socket: Socket;
+  readonly kind: TransportKind;
+  /** Human-readable target, for messages. */
+  readonly description: string;
+}
+
+/** Describe a target for error messages and debug names. */
+export function describeTarget(target: QmpTarget): string {
+  if (typeof target === 'string') return target;
+  if ('path' in target) return target.path;
+  if ('host' in target) return `${target.host}:${target.port}`;
+  if ('fd' in target) return `fd ${target.fd}`;
+  return 'socket';
+}
+
+function isPipe(socket: Socket): boolean {
+  const handle = (socket as unknown as { _handle?: { constructor?: { name?: string } } | null })._handle;
+  return handle?.constructor?.name === 'Pipe';
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function connectOnce(
+  target: { path: string } | { host: string; port: number },
+  signal?: AbortSignal,
+): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket =
+      'path' in target ? createConnection(target.path) : createConnection(target.port, target.host);
+    const cleanup = (): void => {
+      socket.off('connect', onConnect);
+      socket.off('error', onError);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const onConnect = (): void => {
+      cleanup();
+      resolve(socket);
+    };
+    const onError = (err: Error): void => {
+      cleanup();
+      socket.destroy();
+      reject(err);
+    };
+    const onAbort = (): void => {
+      cleanup();
+      socket.destroy();
+      reject(new QmpError('QMP_ABORTED', 'connect aborted', { cause: signal?.reason }));
+    };
+    socket.once('connect', onConnect);
+    socket.once('error', onError);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(t);
+      reject(new QmpError('QMP_ABORTED', 'connect aborted', { cause: signal?.reason }));
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Open a transport to `target`.
+ * @throws {QmpError} `QMP_CONNECT_FAILED` (the `cause` carries the errno, e.g. ENOENT,
+ *   ECONNREFUSED), or `QMP_ABORTED`.
+ */
+export async function openTransport(
+  target: QmpTarget,
+  options: OpenTransportOptions = {},
+): Promise<Transport> {
+  const description = describeTarget(target);
+  if (typeof target !== 'string' && 'socket' in target) {
+    const s = target.socket;
+    if (s.destroyed) throw new QmpError('QMP_CONNECT_FAILED', 'the supplied socket is already destroyed');
+    return { socket: s, kind: isPipe(s) ? 'unix' : 'tcp', description };
+  }
+  if (typeof target !== 'string' && 'fd' in target) {
+    if (!Number.isInteger(target.fd) || target.fd < 0) {
+      throw new QmpError('QMP_CONNECT_FAILED', `invalid file descriptor: ${target.fd}`);
+    }
+    let s: Socket;
+    try {
+      s = new Socket({ fd: target.fd, readable: true, writable: true });
+    } catch (cause) {
+      throw new QmpError('QMP_CONNECT_FAILED', `cannot open fd ${target.fd} as a socket`, { cause });
+    }
+    return { socket: s, kind: isPipe(s) ? 'unix' : 'tcp', description };
+  }
+  const t = typeof target === 'string' ? { path: target } : target;
+  if ('path' in t && Buffer.byteLength(t.path) > 107) {
+    throw new QmpError('QMP_CONNECT_FAILED', `unix socket path is longer than 107 bytes: ${t.path}`);
+  }
+  const deadline = Date.now() + (options.connectTimeout ?? 0);
+  let delay = 5;
+  for (;;) {
+    try {
+      const socket = await connectOnce(t, options.signal);
+      return { socket, kind: 'path' in t ? 'unix' : 'tcp', description };
+    } catch (err) {
+      if (QmpError.is(err)) throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      const retriable = code === 'ENOENT' || code === 'ECONNREFUSED';
+      const pidGone = options.pid !== undefined && !alive(options.pid);
+      if (!retriable || Date.now() + delay > deadline || pidGone) {
+        const why = pidGone ? ` (process ${options.pid} has exited)` : '';
+        throw new QmpError(
+          'QMP_CONNECT_FAILED',
+          `cannot connect to ${description}: ${code ?? String(err)}${why}`,
+          {
+            cause: err,
+          },
+        );
+      }
+      await sleep(delay, options.signal);
+      delay = Math.min(delay * 2, 200);
+    }
+  }
+}
