@@ -1,0 +1,133 @@
+/**
+ * Character devices (govmm `CharDevice`, `LegacySerialDevice`, `SerialDevice`): a `-chardev` backend with
+ * its front end (`virtserialport`, `virtconsole`, a `virtio-serial` controller), the legacy `-serial`
+ * option, and the bare `virtio-serial` controller.
+ */
+import { z } from 'zod';
+import type { EncodeContext } from '../context.js';
+import { buildOptions, type OptionPair } from '../option-string.js';
+import {
+  ccwProps,
+  disableModernProp,
+  resolveTransport,
+  romfileProp,
+  transportFields,
+  virtioDriverName,
+} from '../transport.js';
+import { hostPath, nonEmptyText, positiveInt, qemuId } from '../values.js';
+
+/** `-chardev` backends. */
+export const CHAR_BACKENDS = ['pipe', 'socket', 'console', 'serial', 'tty', 'pty', 'file'] as const;
+/** One of {@link CHAR_BACKENDS}. */
+export type CharBackend = (typeof CHAR_BACKENDS)[number];
+/** Front ends of a {@link CharDeviceConfig}; `serial` means "backend only" (for `legacy-serial`). */
+export const CHAR_DRIVERS = ['virtio-serial', 'virtserialport', 'virtconsole', 'serial'] as const;
+
+/** A character device backend and its front end. */
+export const charDeviceSchema = z
+  .strictObject({
+    kind: z.literal('char'),
+    /** `-chardev` backend. */
+    backend: z.enum(CHAR_BACKENDS),
+    /** Front end; `serial` emits only the `-chardev` (pair it with a `legacy-serial` device). */
+    driver: z.enum(CHAR_DRIVERS),
+    /** Bus of the front end (`bus=`), e.g. `serial0.0`. @default none */
+    bus: nonEmptyText.optional(),
+    /** Front-end device id (required unless `driver` is `serial`). */
+    deviceId: qemuId.optional(),
+    /** Chardev id. */
+    id: qemuId,
+    /** Backend path (socket path, file, host tty). Not used by `pty`. */
+    path: hostPath.optional(),
+    /** Port name seen by the guest (`name=`), e.g. `org.qemu.guest_agent.0`. @default none */
+    name: nonEmptyText.optional(),
+    ...transportFields,
+  })
+  .superRefine((d, c) => {
+    if (d.backend !== 'pty' && d.backend !== 'console' && d.path === undefined) {
+      c.addIssue({ code: 'custom', path: ['path'], message: `backend ${d.backend} needs a path` });
+    }
+    if ((d.backend === 'pty' || d.backend === 'console') && d.path !== undefined) {
+      c.addIssue({ code: 'custom', path: ['path'], message: `backend ${d.backend} takes no path` });
+    }
+    if (d.driver !== 'serial' && d.deviceId === undefined) {
+      c.addIssue({ code: 'custom', path: ['deviceId'], message: `driver ${d.driver} needs a deviceId` });
+    }
+  });
+/** Config of a character device. */
+export type CharDeviceConfig = z.infer<typeof charDeviceSchema>;
+
+function chardevArgs(backend: CharBackend, id: string, path: string | undefined): string[] {
+  const pairs: OptionPair[] = [['id', id], path !== undefined && ['path', path]];
+  if (backend === 'socket') pairs.push(['server', 'on'], ['wait', 'off']);
+  return ['-chardev', buildOptions(backend, pairs)];
+}
+
+/**
+ * `-device FRONTEND[,disable-modern=true][,bus=B],chardev=ID,id=DEVID[,name=N][,romfile][,iommu_platform,devno]
+ *  -chardev BACKEND,id=ID[,path=P][,server=on,wait=off]`; driver `serial` -> only the `-chardev`.
+ */
+export function encodeCharDevice(d: CharDeviceConfig, ctx: EncodeContext): string[] {
+  const chardev = chardevArgs(d.backend, d.id, d.path);
+  if (d.driver === 'serial') return chardev;
+  const isController = d.driver === 'virtio-serial';
+  const t = isController ? resolveTransport(d, ctx) : 'pci';
+  if (!isController) {
+    for (const f of ['transport', 'disableModern', 'romfile', 'devno'] as const) {
+      if (d[f] !== undefined) ctx.fail(f, `${f} applies to driver virtio-serial only, not ${d.driver}`);
+    }
+  }
+  return [
+    '-device',
+    buildOptions(isController ? virtioDriverName('virtio-serial', t) : d.driver, [
+      isController && disableModernProp(t, d),
+      d.bus !== undefined && ['bus', d.bus],
+      ['chardev', d.id],
+      ['id', d.deviceId ?? ''],
+      d.name !== undefined && ['name', d.name],
+      isController && romfileProp(t, d),
+      ...(isController ? ccwProps(t, d, ctx, true) : []),
+    ]),
+    ...chardev,
+  ];
+}
+
+/** The legacy serial port wired to a chardev: `-serial chardev:ID`. */
+export const legacySerialSchema = z.strictObject({
+  kind: z.literal('legacy-serial'),
+  /** Id of a chardev (a `char` device with driver `serial`). */
+  chardev: qemuId,
+});
+/** Config of a legacy serial port. */
+export type LegacySerialConfig = z.infer<typeof legacySerialSchema>;
+
+/** Encode a legacy serial port. */
+export function encodeLegacySerial(d: LegacySerialConfig): string[] {
+  return ['-serial', `chardev:${d.chardev}`];
+}
+
+/** A virtio-serial controller (govmm `SerialDevice`). */
+export const serialDeviceSchema = z.strictObject({
+  kind: z.literal('serial'),
+  id: qemuId,
+  /** Number of ports (`max_ports=`); govmm drops it unless PCI with a romfile, we always emit it. */
+  maxPorts: positiveInt.max(511).optional(),
+  ...transportFields,
+});
+/** Config of a virtio-serial controller. */
+export type SerialDeviceConfig = z.infer<typeof serialDeviceSchema>;
+
+/** `-device virtio-serial-<t>[,disable-modern=true],id=ID[,romfile=R][,max_ports=N][,iommu_platform=on][,devno=D]`. */
+export function encodeSerialDevice(d: SerialDeviceConfig, ctx: EncodeContext): string[] {
+  const t = resolveTransport(d, ctx);
+  return [
+    '-device',
+    buildOptions(virtioDriverName('virtio-serial', t), [
+      disableModernProp(t, d),
+      ['id', d.id],
+      romfileProp(t, d),
+      d.maxPorts !== undefined && ['max_ports', d.maxPorts],
+      ...ccwProps(t, d, ctx, true),
+    ]),
+  ];
+}

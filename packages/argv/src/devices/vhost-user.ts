@@ -1,0 +1,167 @@
+/**
+ * vhost-user devices (govmm `VhostUserDevice`): a `-chardev socket` to an external backend plus the
+ * front end for net, scsi, blk or fs.
+ */
+import { z } from 'zod';
+import type { EncodeContext } from '../context.js';
+import { buildOptions, type OptionPair } from '../option-string.js';
+import {
+  ccwProps,
+  resolveTransport,
+  romfileProp,
+  type TransportFields,
+  transportFields,
+  virtioDriverName,
+} from '../transport.js';
+import { hostPath, macAddress, nonEmptyText, positiveInt, qemuId } from '../values.js';
+
+const common = {
+  /** Path of the backend's unix socket. */
+  socketPath: hostPath,
+  /** Id of the `-chardev socket`. */
+  charDevId: qemuId,
+  ...transportFields,
+};
+
+/** vhost-user network backend (e.g. a DPDK/OVS port). */
+export const vhostUserNetSchema = z.strictObject({
+  kind: z.literal('vhost-user-net'),
+  ...common,
+  /** Netdev id. */
+  typeDevId: qemuId,
+  /** Guest MAC (`mac=`). */
+  address: macAddress,
+});
+/** Config of a vhost-user network device. */
+export type VhostUserNetConfig = z.infer<typeof vhostUserNetSchema>;
+
+/** vhost-user SCSI backend (e.g. SPDK). */
+export const vhostUserScsiSchema = z.strictObject({
+  kind: z.literal('vhost-user-scsi'),
+  ...common,
+  /** Device id. */
+  typeDevId: qemuId,
+});
+/** Config of a vhost-user SCSI device. */
+export type VhostUserScsiConfig = z.infer<typeof vhostUserScsiSchema>;
+
+/** vhost-user block backend (e.g. SPDK, qemu-storage-daemon). */
+export const vhostUserBlkSchema = z.strictObject({
+  kind: z.literal('vhost-user-blk'),
+  ...common,
+  /** Device id. @default none */
+  typeDevId: qemuId.optional(),
+});
+/** Config of a vhost-user block device. */
+export type VhostUserBlkConfig = z.infer<typeof vhostUserBlkSchema>;
+
+/** vhost-user filesystem (virtiofsd). */
+export const vhostUserFsSchema = z.strictObject({
+  kind: z.literal('vhost-user-fs'),
+  ...common,
+  /** Mount tag the guest uses (`tag=`). */
+  tag: nonEmptyText,
+  /** Virtqueue size (`queue-size=`). @default QEMU's (128 in 7.2; govmm MAIN writes 1024) */
+  queueSize: positiveInt.optional(),
+  /** DAX window in MiB (`cache-size=NM`); needs a QEMU with virtio-fs DAX (not upstream 7.2). @default none */
+  cacheSize: positiveInt.optional(),
+  /** `versiontable=/dev/shm/fuse_shared_versions` (virtio-fs fork only). @default false */
+  sharedVersions: z.boolean().optional(),
+});
+/** Config of a vhost-user filesystem device. */
+export type VhostUserFsConfig = z.infer<typeof vhostUserFsSchema>;
+
+/** Any vhost-user device. */
+export type VhostUserConfig =
+  | VhostUserNetConfig
+  | VhostUserScsiConfig
+  | VhostUserBlkConfig
+  | VhostUserFsConfig;
+
+function chardev(d: VhostUserConfig): string[] {
+  return [
+    '-chardev',
+    buildOptions('socket', [
+      ['id', d.charDevId],
+      ['path', d.socketPath],
+    ]),
+  ];
+}
+
+function noDisableModern(d: TransportFields, ctx: EncodeContext): void {
+  if (d.disableModern === true) ctx.fail('disableModern', 'vhost-user devices are modern-only');
+}
+
+/** `-chardev socket,id=C,path=S -netdev type=vhost-user,id=N,chardev=C,vhostforce=on -device virtio-net-<t>,netdev=N,mac=M[,romfile]`. */
+export function encodeVhostUserNet(d: VhostUserNetConfig, ctx: EncodeContext): string[] {
+  const t = resolveTransport(d, ctx);
+  noDisableModern(d, ctx);
+  return [
+    ...chardev(d),
+    '-netdev',
+    buildOptions(undefined, [
+      ['type', 'vhost-user'],
+      ['id', d.typeDevId],
+      ['chardev', d.charDevId],
+      ['vhostforce', 'on'],
+    ]),
+    '-device',
+    buildOptions(virtioDriverName('virtio-net', t), [
+      ['netdev', d.typeDevId],
+      ['mac', d.address],
+      romfileProp(t, d),
+      ...ccwProps(t, d, ctx, true),
+    ]),
+  ];
+}
+
+/** `-chardev socket,... -device vhost-user-scsi-<t>,id=ID,chardev=C[,romfile]`. */
+export function encodeVhostUserScsi(d: VhostUserScsiConfig, ctx: EncodeContext): string[] {
+  const t = resolveTransport(d, ctx);
+  noDisableModern(d, ctx);
+  return [
+    ...chardev(d),
+    '-device',
+    buildOptions(virtioDriverName('vhost-user-scsi', t), [
+      ['id', d.typeDevId],
+      ['chardev', d.charDevId],
+      romfileProp(t, d),
+      ...ccwProps(t, d, ctx, true),
+    ]),
+  ];
+}
+
+/**
+ * `-chardev socket,... -device vhost-user-blk-<t>[,id=ID],chardev=C[,romfile]`. govmm also writes
+ * `logical_block_size=4096,size=512M`, properties vhost-user-blk does not have (QEMU 7.2 rejects them).
+ */
+export function encodeVhostUserBlk(d: VhostUserBlkConfig, ctx: EncodeContext): string[] {
+  const t = resolveTransport(d, ctx);
+  noDisableModern(d, ctx);
+  return [
+    ...chardev(d),
+    '-device',
+    buildOptions(virtioDriverName('vhost-user-blk', t), [
+      d.typeDevId !== undefined && ['id', d.typeDevId],
+      ['chardev', d.charDevId],
+      romfileProp(t, d),
+      ...ccwProps(t, d, ctx, false),
+    ]),
+  ];
+}
+
+/** `-chardev socket,... -device vhost-user-fs-<t>,chardev=C,tag=T[,queue-size][,cache-size][,versiontable][,iommu,devno][,romfile]`. */
+export function encodeVhostUserFs(d: VhostUserFsConfig, ctx: EncodeContext): string[] {
+  const t = resolveTransport(d, ctx);
+  noDisableModern(d, ctx);
+  const pairs: OptionPair[] = [
+    ['chardev', d.charDevId],
+    ['tag', d.tag],
+    d.queueSize !== undefined && ['queue-size', d.queueSize],
+    d.cacheSize !== undefined && ['cache-size', `${d.cacheSize}M`],
+    d.sharedVersions === true && ['versiontable', '/dev/shm/fuse_shared_versions'],
+    ...ccwProps(t, d, ctx, true),
+    romfileProp(t, d),
+  ];
+  return [...chardev(d), '-device', buildOptions(virtioDriverName('vhost-user-fs', t), pairs)];
+}
