@@ -13,6 +13,12 @@ export {
   encodeVirtioNet,
 } from './argv.js';
 export {
+  ACRN_DEVICE_NODE,
+  ACRN_HSM_DEVICE_NODE,
+  type AcrnHostCheckOptions,
+  checkAcrnHost,
+} from './checks.js';
+export {
   ACRN_ERROR_CODES,
   AcrnError,
   type AcrnErrorCode,
@@ -33,6 +39,24 @@ export {
   acrnMemorySize,
   serializeKernelParams,
 } from './kernel.js';
+export {
+  ACRN_DM_PATH,
+  ACRN_STOP_TIMEOUT_MS,
+  ACRNCTL_PATH,
+  type AcrnBlkrescanRequest,
+  type AcrnctlOptions,
+  type AcrnctlResult,
+  type AcrnDmExit,
+  type AcrnDmProcess,
+  type AcrnHotplugBlockRequest,
+  type AcrnStopResult,
+  acrnctlBlkrescan,
+  hotplugBlock,
+  type LaunchAcrnDmOptions,
+  launchAcrnDm,
+  type StopAcrnDmOptions,
+  stopAcrnDm,
+} from './lifecycle.js';
 export { ACRN_BLOCK_POOL_SIZE, type AcrnSandboxOptions, createSandboxConfig } from './sandbox-config.js';
 export {
   ACRN_CONSOLE_BACKENDS,
@@ -55,3 +79,14 @@ export {
   acrnDeviceSchema,
 } from './schema.js';
 export { type AcrnSlotEntry, AcrnSlotTable, slotForPosition } from './slots.js';
+export {
+  ACRN_UUID_LOCK_FILE,
+  ACRN_UUID_STATE_FILE,
+  ACRN_UUIDS,
+  type AcquireUuidOptions,
+  type AcrnUuidLease,
+  type AcrnUuidLeaseInfo,
+  AcrnUuidPool,
+  type AcrnUuidPoolOptions,
+  createUuidPool,
+} from './uuid-pool.js';
