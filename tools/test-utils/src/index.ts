@@ -3,6 +3,16 @@
  * Used straight from source (never built or published).
  */
 export { type Accel, type AccelChoice, guestAccel, qmpAccel } from './accel.js';
+export {
+  type FakeQmpAnswer,
+  type FakeQmpConnection,
+  type FakeQmpOptions,
+  type FakeQmpRequest,
+  type FakeQmpServer,
+  type FdReceiver,
+  qemuGreeting,
+  startFakeQmp,
+} from './fake-qmp.js';
 export { activeResources, childPids, isAlive, openFds, openSocketCount } from './leaks.js';
 export { killAllQemus, liveQemus, type QemuProcess, type SpawnQemuOptions, spawnQemu } from './qemu.js';
 export { makeTempDir, type TempDir } from './tmp.js';
