@@ -154,7 +154,7 @@ describe('parseCpuinfo: damaged input', () => {
 
   it('stores hostile keys as plain data', () => {
     const c = parseCpuinfo('processor\t: 0\n__proto__\t: x\nflags\t: a\n');
-    expect(c.processors[0]!.fields.__proto__).toBe('x');
+    expect(Object.getOwnPropertyDescriptor(c.processors[0]!.fields, '__proto__')?.value).toBe('x');
     expect(c.flags).toEqual(['a']);
   });
 });
