@@ -54,18 +54,14 @@ function issueCode(issue: z.core.$ZodIssue, inDevices: boolean): ArgvErrorCode {
 
 /**
  * Map a zod error to an {@link ArgvError} (first issue = the error's code and path; all kept in
- * `issues`; the `ZodError` is the `cause`). `prefix` is prepended to every path.
+ * `issues`; the `ZodError` is the `cause`). With `device`, `input` is one device and paths start at it.
  */
-export function toArgvError(
-  error: z.ZodError,
-  input: unknown,
-  prefix: readonly PropertyKey[] = [],
-): ArgvError {
+function toArgvError(error: z.ZodError, input: unknown, device = false): ArgvError {
   const issues: ArgvIssue[] = [];
   let deviceIndex: number | undefined;
   let kind: string | undefined;
   for (const issue of error.issues) {
-    let segs: PropertyKey[] = [...prefix, ...issue.path];
+    let segs: PropertyKey[] = [...issue.path];
     if (issue.code === 'unrecognized_keys' && issue.keys.length > 0) segs = [...segs, issue.keys[0]!];
     if (
       issue.code === 'invalid_union' &&
@@ -74,17 +70,18 @@ export function toArgvError(
     ) {
       segs = [...segs, 'kind'];
     }
-    const inDevices = segs[0] === 'devices' && typeof segs[1] === 'number';
+    const inDevices = device || (segs[0] === 'devices' && typeof segs[1] === 'number');
     const code = issueCode(issue, inDevices);
     const path = formatPath(segs);
     let message = issue.message;
     if (code === 'ARGV_UNKNOWN_FIELD') message = `unknown field ${JSON.stringify(String(segs.at(-1)))}`;
     if (code === 'ARGV_UNKNOWN_KIND') {
-      const given = kindAt(input, segs);
+      const given = device ? kindOf(input) : kindAt(input, segs);
       message = given === undefined ? 'missing device kind' : `unknown device kind ${JSON.stringify(given)}`;
     }
     issues.push({ code, path, message });
-    if (issues.length === 1 && inDevices) {
+    if (issues.length === 1 && device) kind = kindOf(input);
+    else if (issues.length === 1 && inDevices) {
       deviceIndex = segs[1] as number;
       kind = kindAt(input, segs);
     }
@@ -105,15 +102,16 @@ export function toArgvError(
   );
 }
 
-function kindAt(input: unknown, segs: readonly PropertyKey[]): string | undefined {
-  let cur: unknown = input;
-  for (const seg of segs.slice(0, segs[0] === 'devices' ? 2 : 0)) {
-    if (typeof cur !== 'object' || cur === null) return undefined;
-    cur = (cur as Record<PropertyKey, unknown>)[seg];
-  }
-  if (segs[0] !== 'devices' || typeof cur !== 'object' || cur === null) return undefined;
-  const k = (cur as { kind?: unknown }).kind;
+function kindOf(device: unknown): string | undefined {
+  if (typeof device !== 'object' || device === null) return undefined;
+  const k = (device as { kind?: unknown }).kind;
   return typeof k === 'string' ? k : undefined;
+}
+
+function kindAt(input: unknown, segs: readonly PropertyKey[]): string | undefined {
+  if (segs[0] !== 'devices' || typeof input !== 'object' || input === null) return undefined;
+  const devices = (input as { devices?: unknown }).devices;
+  return Array.isArray(devices) ? kindOf(devices[segs[1] as number]) : undefined;
 }
 
 /**
@@ -133,7 +131,7 @@ export function validateQemuConfig(config: unknown): QemuConfig {
  */
 export function validateDevice(device: unknown): Device {
   const r = deviceSchema.safeParse(device);
-  if (!r.success) throw toArgvError(r.error, { devices: [device] }, []);
+  if (!r.success) throw toArgvError(r.error, device, true);
   return r.data;
 }
 
