@@ -45,7 +45,13 @@ const optionsSchema = z.strictObject({
   procRoot: z.string().min(1).optional(),
   sysRoot: z.string().min(1).optional(),
   devRoot: z.string().min(1).optional(),
-  env: z.record(z.string(), z.string().optional()).optional(),
+  // process.env is an exotic object that z.record rejects; accept any object and read strings from it.
+  env: z
+    .custom<Record<string, string | undefined>>(
+      (v) => typeof v === 'object' && v !== null,
+      'expected an object',
+    )
+    .optional(),
   maxFileBytes: z
     .number()
     .int()

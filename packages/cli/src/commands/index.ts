@@ -4,4 +4,7 @@ import type { Command } from '../command.js';
  * Every `vmm` verb, loaded on demand so `vmm check` never pays for the QMP client or the sandbox.
  * One line per verb; keep the list sorted.
  */
-export const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {};
+export const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
+  check: () => import('./check.js'),
+  hostinfo: () => import('./hostinfo.js'),
+};

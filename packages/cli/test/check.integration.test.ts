@@ -1,0 +1,93 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { HostCheckReportSchema } from '@vmm/hostinfo';
+import { describe, expect, it } from 'vitest';
+
+const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+const FX = fileURLToPath(new URL('../../hostinfo/test/fixtures/', import.meta.url));
+const run = promisify(execFile);
+
+async function vmm(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ code: number; out: string; err: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env, timeout: 30_000 });
+    return { code: 0, out: stdout, err: stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, out: err.stdout, err: err.stderr };
+  }
+}
+
+const roots = (name: string, dev = name) => [
+  '--proc-root',
+  `${FX}proc/${name}`,
+  '--sys-root',
+  `${FX}sys/${name}`,
+  '--dev-root',
+  `${FX}dev/${dev}`,
+];
+
+describe('vmm check (built CLI)', () => {
+  it('on this host: valid JSON, and the exit code agrees with ok', async () => {
+    const r = await vmm(['check', '--json']);
+    const report = HostCheckReportSchema.parse(JSON.parse(r.out));
+    expect(r.code).toBe(report.ok ? 0 : 1);
+    expect(report.checks.find((c) => c.id === 'qemu-binary')?.status).toBe('pass');
+    // This machine's /dev/kvm comes from kvm_pvm: TCG with a warning, and still runnable.
+    console.log(report.checks.map((c) => `${c.status} ${c.id}: ${c.detail}`).join('\n'));
+  });
+
+  it('a dev root without /dev/kvm: TCG warning, exit 0', async () => {
+    const r = await vmm(['check', '--json', ...roots('amd64-baremetal', 'no-kvm')]);
+    expect(r.code).toBe(0);
+    const report = HostCheckReportSchema.parse(JSON.parse(r.out));
+    expect(report.ok).toBe(true);
+    expect(report.checks.find((c) => c.id === 'kvm')).toMatchObject({
+      status: 'warn',
+      detail: `no ${FX}dev/no-kvm/kvm: sandboxes will run under TCG, about 10x slower`,
+      fix: 'modprobe kvm_intel, or accept TCG',
+    });
+  });
+
+  it('no QEMU: fail, exit 1 (JSON and table)', async () => {
+    const args = [...roots('amd64-baremetal'), '--qemu', '/nonexistent/qemu-system-x86_64'];
+    const j = await vmm(['check', '--json', ...args]);
+    expect(j.code).toBe(1);
+    const report = HostCheckReportSchema.parse(JSON.parse(j.out));
+    expect(report.ok).toBe(false);
+    expect(report.checks.find((c) => c.id === 'qemu-binary')?.status).toBe('fail');
+    const t = await vmm(['check', ...args]);
+    expect(t.code).toBe(1);
+    expect(t.out).toContain(
+      'FAIL  QEMU binary: no executable /nonexistent/qemu-system-x86_64 (explicit path)',
+    );
+    expect(t.out.trimEnd().split('\n').at(-1)).toBe('This host cannot run sandboxes: 1 check failed.');
+  });
+
+  it('VMM_QEMU names the binary too; VMM_ACCEL=kvm on a host without /dev/kvm fails', async () => {
+    const env = { ...process.env, VMM_QEMU: '/nonexistent/q' };
+    expect((await vmm(['check', '--json', ...roots('amd64-baremetal')], env)).code).toBe(1);
+    const forced = await vmm(['check', '--json', ...roots('amd64-baremetal', 'no-kvm')], {
+      ...process.env,
+      VMM_ACCEL: 'kvm',
+    });
+    expect(forced.code).toBe(1);
+    expect(JSON.parse(forced.out).checks.find((c: { id: string }) => c.id === 'kvm').status).toBe('fail');
+  });
+
+  it('every fixture host with the real QEMU for its arch passes', async () => {
+    for (const [name, dev] of [
+      ['arm64-altra', 'arm64-altra'],
+      ['ppc64le-powernv', 'ppc64le-powernv'],
+      ['s390x-lpar', 's390x-lpar'],
+    ] as const) {
+      const r = await vmm(['check', '--json', ...roots(name, dev)]);
+      const report = HostCheckReportSchema.parse(JSON.parse(r.out));
+      expect({ name, code: r.code, ok: report.ok }).toEqual({ name, code: 0, ok: true });
+      expect(report.checks.find((c) => c.id === 'kvm')?.status).toBe('pass');
+    }
+  });
+});
