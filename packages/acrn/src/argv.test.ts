@@ -36,8 +36,8 @@ describe('device encoders', () => {
   });
 
   it('lpc with COM1 on stdio', () => {
-    expect(encodeLpc({ kind: 'lpc' }, 1)).toEqual(['-s', '1:0,lpc', '-l', 'com1,stdio']);
-    expect(encodeLpc({ kind: 'lpc', function: 3 }, 1)).toEqual(['-s', '1:3,lpc', '-l', 'com1,stdio']);
+    expect(encodeLpc({ kind: 'lpc' }, 1)).toEqual(['-s', '1:0,lpc', '-lcom1,stdio']);
+    expect(encodeLpc({ kind: 'lpc', function: 3 }, 1)).toEqual(['-s', '1:3,lpc', '-lcom1,stdio']);
   });
 
   it.each<[AcrnDeviceConfig & { kind: 'console' }, string]>([
@@ -214,8 +214,7 @@ describe('encodeAcrnArgv', () => {
       '0:0,hostbridge',
       '-s',
       '1:0,lpc',
-      '-l',
-      'com1,stdio',
+      '-lcom1,stdio',
       '-s',
       '3,virtio-console,@pty:pty_port',
       '-s',

@@ -38,7 +38,8 @@ function hostbridgeArgs(d: Parsed<AcrnHostbridgeConfig>, slot: number): string[]
 }
 
 function lpcArgs(d: Parsed<AcrnLpcConfig>, slot: number): string[] {
-  return ['-s', `${slot}:${d.function},lpc`, '-l', 'com1,stdio'];
+  // One element, as govmm emits it; getopt reads `-lcom1,stdio` exactly as `-l com1,stdio`.
+  return ['-s', `${slot}:${d.function},lpc`, '-lcom1,stdio'];
 }
 
 function consoleArgs(d: Parsed<AcrnConsoleConfig>, slot: number): string[] {
@@ -96,7 +97,8 @@ export function encodeHostbridge(device: AcrnHostbridgeConfig, slot: number): st
 }
 
 /**
- * `-s <slot>:<function>,lpc -l com1,stdio`: the LPC bridge and COM1 on acrn-dm's stdio.
+ * `-s <slot>:<function>,lpc -lcom1,stdio`: the LPC bridge and COM1 on acrn-dm's stdio (the `-l`
+ * option and its value in one element, as govmm).
  * @throws {AcrnError} `ACRN_INVALID_CONFIG` for an invalid device or slot (incl. slot 2).
  */
 export function encodeLpc(device: AcrnLpcConfig, slot: number): string[] {

@@ -267,29 +267,24 @@ export async function launchAcrnDm(
   assertSignallablePid(subprocess.pid);
   const vm = new AcrnDm(subprocess.pid, subprocess, { argv, slots, name, out, err });
 
-  const failure = (what: string): AcrnError => {
-    const stderr = vm.stderrTail();
-    return new AcrnError('ACRN_LAUNCH_FAILED', `${what}${stderr.trim() === '' ? '' : `: ${stderr.trim()}`}`, {
-      command,
-      stderr,
-      stdout: vm.stdoutTail(),
-    });
-  };
-
   const started = Date.now();
   try {
     for (;;) {
       if (!vm.isRunning()) {
         const exit = await vm.exited;
         const how = exit.signal === undefined ? `exit code ${exit.exitCode}` : `signal ${exit.signal}`;
-        const error = failure(`acrn-dm exited during startup (${how})`);
-        throw new AcrnError(error.code, error.message, {
-          command,
-          stderr: error.stderr,
-          stdout: error.stdout,
-          ...(exit.exitCode === undefined ? {} : { exitCode: exit.exitCode }),
-          ...(exit.signal === undefined ? {} : { signal: exit.signal }),
-        });
+        const stderr = vm.stderrTail();
+        throw new AcrnError(
+          'ACRN_LAUNCH_FAILED',
+          `acrn-dm exited during startup (${how})${stderr.trim() === '' ? '' : `: ${stderr.trim()}`}`,
+          {
+            command,
+            stderr,
+            stdout: vm.stdoutTail(),
+            ...(exit.exitCode === undefined ? {} : { exitCode: exit.exitCode }),
+            ...(exit.signal === undefined ? {} : { signal: exit.signal }),
+          },
+        );
       }
       const elapsed = Date.now() - started;
       if (elapsed >= o.settleMs && (o.readyPath === undefined || (await exists(o.readyPath)))) return vm;

@@ -54,7 +54,7 @@ export const hostbridgeSchema = z.strictObject({
   function: z.literal(0).default(0),
 });
 
-/** `-s S:F,lpc` plus `-l com1,stdio`: the LPC bridge, with COM1 on acrn-dm's stdio. */
+/** `-s S:F,lpc` plus `-lcom1,stdio`: the LPC bridge, with COM1 on acrn-dm's stdio. */
 export const lpcSchema = z.strictObject({
   kind: z.literal('lpc'),
   /** PCI function. @default 0 */

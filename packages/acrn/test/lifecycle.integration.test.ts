@@ -100,6 +100,18 @@ describe('launchAcrnDm', () => {
     expect(await vm.stop()).toEqual(result);
   });
 
+  it('without a readyPath, is ready once acrn-dm has stayed up for settleMs; await using stops it', async () => {
+    let pid: number;
+    {
+      await using vm = await launchAcrnDm({ name: 'bare' }, { path: fakes.acrnDm, settleMs: 300 });
+      pid = vm.pid;
+      expect(vm.isRunning()).toBe(true);
+      expect(await recordedArgv(fakes.dir, pid)).toEqual(['bare']);
+    }
+    expect(isAlive(pid)).toBe(false);
+    expect(await recordedSignals(fakes.dir)).toContain(`${pid} SIGINT`);
+  });
+
   it('escalates to SIGKILL when acrn-dm ignores SIGINT', async () => {
     const config = sandbox();
     const vm = await launchAcrnDm(config, {
