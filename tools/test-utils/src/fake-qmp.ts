@@ -34,6 +34,8 @@ export type FdReceiver = (socket: Socket) => { data: Buffer; fds: number[] } | n
 
 /** Options of {@link startFakeQmp}. */
 export interface FakeQmpOptions {
+  /** Listen on this unix socket path. @default `qmp.sock` in a new temp directory */
+  path?: string;
   /**
    * What to send on connect: a greeting object, raw text, or `null` for nothing.
    * @default a QEMU 7.2 greeting with `capabilities` from the option below
@@ -70,7 +72,7 @@ export interface FakeQmpConnection {
   nextRequest(): Promise<FakeQmpRequest>;
   /** End the connection gracefully (FIN). */
   end(): void;
-  /** Reset the connection (RST where possible). */
+  /** Close at once without a graceful shutdown (unread data makes the peer see ECONNRESET). */
   destroy(): void;
   readonly closed: Promise<void>;
 }
@@ -102,14 +104,15 @@ export function qemuGreeting(capabilities: string[] = ['oob']): Record<string, u
  */
 export async function startFakeQmp(options: FakeQmpOptions = {}): Promise<FakeQmpServer> {
   const dir = mkdtempSync(join(tmpdir(), 'vmm-fqmp-'));
-  const path = join(dir, 'qmp.sock');
+  const path = options.path ?? join(dir, 'qmp.sock');
   const connections: FakeQmpConnection[] = [];
   let connTaken = 0;
   const connWaiters: Array<(c: FakeQmpConnection) => void> = [];
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
 
-  const server: Server = createServer((socket) => {
+  // In fd receipt mode Node must not read (a plain read() discards SCM_RIGHTS fds).
+  const server: Server = createServer({ pauseOnConnect: options.recvFds !== undefined }, (socket) => {
     sockets.add(socket);
     socket.on('error', () => undefined);
     const conn = makeConnection(socket, options, timers);
@@ -210,7 +213,7 @@ function makeConnection(
         else waiters.push(resolve);
       }),
     end: () => socket.end(),
-    destroy: () => (socket.resetAndDestroy ? socket.resetAndDestroy() : socket.destroy()),
+    destroy: () => socket.destroy(),
     closed,
   };
 
@@ -229,9 +232,11 @@ function makeConnection(
     else send({ ...a, ...(req.id === undefined ? {} : { id: req.id }) });
   };
 
-  const onText = (text: string): void => {
+  /** Parse the complete lines in `text`; `fds` arrived with the last of them (one sendmsg each). */
+  const onText = (text: string, fds: number[] = []): void => {
     received += text;
     line += text;
+    const batch: FakeQmpRequest[] = [];
     for (let nl = line.indexOf('\n'); nl >= 0; nl = line.indexOf('\n')) {
       const one = line.slice(0, nl).trim();
       line = line.slice(nl + 1);
@@ -244,15 +249,21 @@ function makeConnection(
         continue;
       }
       const oob = 'exec-oob' in raw;
-      const req: FakeQmpRequest = {
+      batch.push({
         command: String(oob ? raw['exec-oob'] : raw.execute),
         oob,
         arguments: raw.arguments as Record<string, unknown> | undefined,
         id: raw.id,
         raw,
-        fds: pendingFds,
-      };
+        fds: [],
+      });
+    }
+    pendingFds.push(...fds);
+    if (batch.length > 0 && pendingFds.length > 0) {
+      batch[batch.length - 1]!.fds = pendingFds;
       pendingFds = [];
+    }
+    for (const req of batch) {
       requests.push(req);
       const w = waiters.shift();
       if (w !== undefined) {
@@ -265,7 +276,6 @@ function makeConnection(
 
   if (options.recvFds !== undefined) {
     const recv = options.recvFds;
-    socket.pause();
     const poll = (): void => {
       if (socket.destroyed) return;
       let got: { data: Buffer; fds: number[] } | null;
@@ -280,8 +290,7 @@ function makeConnection(
           socket.destroy();
           return;
         }
-        pendingFds.push(...got.fds);
-        onText(got.data.toString('utf8'));
+        onText(got.data.toString('utf8'), got.fds);
       }
       const t = setTimeout(() => {
         timers.delete(t);
