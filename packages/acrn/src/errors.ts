@@ -26,6 +26,8 @@ export const ACRN_ERROR_CODES = {
   ACRN_BLKRESCAN_FAILED: 'ACRN_BLKRESCAN_FAILED',
   /** Every UUID of the pool is leased to a live sandbox. */
   ACRN_UUID_EXHAUSTED: 'ACRN_UUID_EXHAUSTED',
+  /** A UUID lease was released, or reclaimed because the process it was tied to exited. */
+  ACRN_LEASE_LOST: 'ACRN_LEASE_LOST',
   /** The UUID pool's state file is not what this package writes. */
   ACRN_STATE_CORRUPT: 'ACRN_STATE_CORRUPT',
   /** A file-system operation on the UUID pool's state directory failed. */

@@ -54,6 +54,7 @@ export {
   hotplugBlock,
   type LaunchAcrnDmOptions,
   launchAcrnDm,
+  type StopAcrnDmByPidOptions,
   type StopAcrnDmOptions,
   stopAcrnDm,
 } from './lifecycle.js';

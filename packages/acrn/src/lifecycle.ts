@@ -1,4 +1,4 @@
-import { access } from 'node:fs/promises';
+import { access, readlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { execa, type ResultPromise } from 'execa';
 import { z } from 'zod';
@@ -122,6 +122,7 @@ class AcrnDm implements AcrnDmProcess {
   readonly stdout: Readable;
   readonly stderr: Readable;
   readonly exited: Promise<AcrnDmExit>;
+  readonly #subprocess: ResultPromise;
   readonly #out: OutputTail;
   readonly #err: OutputTail;
   #done = false;
@@ -133,6 +134,7 @@ class AcrnDm implements AcrnDmProcess {
     init: { argv: string[]; slots: AcrnSlotTable; name: string; out: OutputTail; err: OutputTail },
   ) {
     this.pid = pid;
+    this.#subprocess = subprocess;
     this.argv = Object.freeze([...init.argv]);
     this.slots = init.slots;
     this.name = init.name;
@@ -172,10 +174,10 @@ class AcrnDm implements AcrnDmProcess {
 
   async #stop(timeoutMs: number, signal: AbortSignal | undefined): Promise<AcrnStopResult> {
     if (this.#done) return { ...(await this.exited), stoppedBy: 'none' };
-    if (!signalPid(this.pid, 'SIGINT')) return { ...(await this.exited), stoppedBy: 'none' };
+    if (!this.#signal('SIGINT')) return { ...(await this.exited), stoppedBy: 'none' };
     const graceful = await this.#waitExit(timeoutMs, signal);
     if (graceful === 'exited') return { ...(await this.exited), stoppedBy: 'SIGINT' };
-    if (!this.#done) signalPid(this.pid, 'SIGKILL');
+    if (!this.#done) this.#signal('SIGKILL');
     const killed = await this.#waitExit(KILL_WAIT_MS, undefined);
     if (killed !== 'exited') {
       throw new AcrnError('ACRN_STOP_FAILED', `acrn-dm (pid ${this.pid}) is still running after SIGKILL`, {
@@ -185,6 +187,23 @@ class AcrnDm implements AcrnDmProcess {
     if (graceful === 'aborted' && signal !== undefined)
       throw abortError(signal, `stopping acrn-dm (pid ${this.pid})`);
     return { ...(await this.exited), stoppedBy: 'SIGKILL' };
+  }
+
+  /**
+   * Signal exactly acrn-dm. Through the child's handle, which Node closes the moment it reaps the
+   * process, so a pid recycled after exit can never be hit. False once it has exited.
+   */
+  #signal(signal: NodeJS.Signals): boolean {
+    assertSignallablePid(this.pid);
+    if (this.#done || this.#subprocess.exitCode !== null || this.#subprocess.signalCode !== null)
+      return false;
+    try {
+      return this.#subprocess.kill(signal);
+    } catch (error) {
+      throw new AcrnError('ACRN_STOP_FAILED', `cannot send ${signal} to acrn-dm (pid ${this.pid})`, {
+        cause: error,
+      });
+    }
   }
 
   /** Wait for exit, up to `ms` or until `signal` aborts. */
@@ -239,6 +258,7 @@ export async function launchAcrnDm(
     buffer: false,
     reject: false,
     cleanup: true,
+    forceKillAfterDelay: false,
     ...(o.env === undefined ? {} : { env: o.env }),
   });
   subprocess.stdout.on('data', (chunk: Buffer) => out.push(chunk));
@@ -267,7 +287,7 @@ export async function launchAcrnDm(
   assertSignallablePid(subprocess.pid);
   const vm = new AcrnDm(subprocess.pid, subprocess, { argv, slots, name, out, err });
 
-  const started = Date.now();
+  const started = performance.now();
   try {
     for (;;) {
       if (!vm.isRunning()) {
@@ -286,7 +306,7 @@ export async function launchAcrnDm(
           },
         );
       }
-      const elapsed = Date.now() - started;
+      const elapsed = performance.now() - started;
       if (elapsed >= o.settleMs && (o.readyPath === undefined || (await exists(o.readyPath)))) return vm;
       if (elapsed >= o.readyTimeoutMs) {
         throw new AcrnError(
@@ -312,32 +332,63 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** Options of {@link stopAcrnDm}. */
+export interface StopAcrnDmByPidOptions extends StopAcrnDmOptions {
+  /**
+   * Only signal the pid if `/proc/<pid>/exe` is this file (e.g. `/usr/bin/acrn-dm`): guards against
+   * a pid from old state that now belongs to another program. Unchecked when omitted.
+   */
+  exe?: string;
+}
+
+const stopPidOptionsSchema = z.strictObject({
+  timeoutMs: z.int().min(0).default(ACRN_STOP_TIMEOUT_MS),
+  signal: z.instanceof(AbortSignal).optional(),
+  exe: plainString.optional(),
+});
+
 /**
  * Stop an acrn-dm this process did not start (e.g. re-attached from saved state): SIGINT, poll
  * until it is gone for up to `timeoutMs`, then SIGKILL. pid 0, negative pids (process groups),
- * pid 1 and this process's pid are refused before any signal is sent.
- * @throws {AcrnError} `ACRN_INVALID_PID`, `ACRN_STOP_FAILED`, `ACRN_ABORTED` (after SIGKILL).
+ * pid 1 and this process's pid are refused before any signal is sent; with `exe`, so is a pid
+ * that runs another program.
+ * @throws {AcrnError} `ACRN_INVALID_PID`, `ACRN_INVALID_CONFIG`, `ACRN_STOP_FAILED`,
+ * `ACRN_ABORTED` (after SIGKILL).
  */
-export async function stopAcrnDm(pid: number, options: StopAcrnDmOptions = {}): Promise<AcrnStopResult> {
+export async function stopAcrnDm(pid: number, options: StopAcrnDmByPidOptions = {}): Promise<AcrnStopResult> {
   assertSignallablePid(pid);
-  const o = parseWith(stopOptionsSchema, options, 'stop');
+  const o = parseWith(stopPidOptionsSchema, options, 'stop');
   const gone: AcrnStopResult = { exitCode: undefined, signal: undefined, stoppedBy: 'none' };
-  if (!processExists(pid) || !signalPid(pid, 'SIGINT')) return gone;
-  const deadline = Date.now() + o.timeoutMs;
+  if (!processExists(pid)) return gone;
+  if (o.exe !== undefined) {
+    let exe: string | undefined;
+    try {
+      exe = (await readlink(`/proc/${pid}/exe`)).replace(/ \(deleted\)$/, '');
+    } catch (error) {
+      if (!processExists(pid)) return gone;
+      throw new AcrnError('ACRN_INVALID_PID', `cannot tell which program pid ${pid} runs`, { cause: error });
+    }
+    if (exe !== o.exe) {
+      throw new AcrnError('ACRN_INVALID_PID', `refusing to signal pid ${pid}: it runs ${exe}, not ${o.exe}`);
+    }
+  }
+  if (!signalPid(pid, 'SIGINT')) return gone;
+  const deadline = performance.now() + o.timeoutMs;
   let aborted = false;
-  while (Date.now() < deadline) {
+  while (performance.now() < deadline) {
     if (!processExists(pid)) return { ...gone, stoppedBy: 'SIGINT' };
     try {
-      await pause(Math.min(POLL_MS, Math.max(1, deadline - Date.now())), o.signal, 'stop');
+      await pause(Math.min(POLL_MS, Math.max(1, deadline - performance.now())), o.signal, 'stop');
     } catch {
       aborted = true;
       break;
     }
   }
-  if (processExists(pid)) signalPid(pid, 'SIGKILL');
-  const killDeadline = Date.now() + KILL_WAIT_MS;
+  if (!processExists(pid)) return { ...gone, stoppedBy: 'SIGINT' };
+  signalPid(pid, 'SIGKILL');
+  const killDeadline = performance.now() + KILL_WAIT_MS;
   while (processExists(pid)) {
-    if (Date.now() >= killDeadline) {
+    if (performance.now() >= killDeadline) {
       throw new AcrnError('ACRN_STOP_FAILED', `pid ${pid} is still running after SIGKILL`);
     }
     await pause(POLL_MS, undefined, 'stop');

@@ -109,8 +109,13 @@ describe('AcrnUuidPool', () => {
     const lease = await pool.acquire('a');
     await lease.setPid(deadPid());
     // the VM that held it is gone: the UUID is free again
-    expect((await pool.acquire('b')).uuid).toBe(lease.uuid);
-    await expect(lease.setPid(0)).rejects.toMatchObject({ code: 'ACRN_INVALID_PID' });
+    const next = await pool.acquire('b');
+    expect(next.uuid).toBe(lease.uuid);
+    // the old lease can neither move nor free the new one
+    await expect(lease.setPid(process.pid)).rejects.toMatchObject({ code: 'ACRN_LEASE_LOST' });
+    await lease.release();
+    expect((await pool.list()).map((l) => l.owner)).toEqual(['b']);
+    await expect(next.setPid(0)).rejects.toMatchObject({ code: 'ACRN_INVALID_PID' });
     await expect(pool.acquire('x', { pid: -1 })).rejects.toMatchObject({ code: 'ACRN_INVALID_PID' });
   });
 
@@ -121,7 +126,14 @@ describe('AcrnUuidPool', () => {
     const state = JSON.parse(await readFile(statePath(), 'utf8'));
     expect(state).toEqual({
       version: 1,
-      leases: { [ACRN_UUIDS[0]!]: { owner: 'a', pid: process.pid, acquiredAt: expect.any(String) } },
+      leases: {
+        [ACRN_UUIDS[0]!]: {
+          id: expect.any(String),
+          owner: 'a',
+          pid: process.pid,
+          acquiredAt: expect.any(String),
+        },
+      },
     });
   });
 

@@ -68,6 +68,8 @@ export interface AcrnUuidPoolOptions {
 export interface AcrnUuidLeaseInfo {
   /** The leased UUID. */
   uuid: string;
+  /** Unique id of this lease (a later lease of the same UUID has another). */
+  id: string;
   /** Who holds it (e.g. the sandbox id). */
   owner: string;
   /** The process that keeps it alive; the lease is reclaimed once that process is gone. */
@@ -85,10 +87,14 @@ export interface AcrnUuidLease extends AsyncDisposable {
   /**
    * Tie the lease to another process, normally acrn-dm's pid once launched, so the UUID stays
    * taken while the VM runs and is reclaimed when it is gone.
-   * @throws {AcrnError} `ACRN_INVALID_PID`, `ACRN_TIMEOUT`, `ACRN_IO`, `ACRN_STATE_CORRUPT`, `ACRN_ABORTED`.
+   * @throws {AcrnError} `ACRN_LEASE_LOST` (released, or reclaimed because its process died),
+   * `ACRN_INVALID_PID`, `ACRN_TIMEOUT`, `ACRN_IO`, `ACRN_STATE_CORRUPT`, `ACRN_ABORTED`.
    */
   setPid(pid: number, options?: { signal?: AbortSignal }): Promise<void>;
-  /** Give the UUID back (idempotent). @throws {AcrnError} as {@link AcrnUuidLease.setPid}. */
+  /**
+   * Give the UUID back (idempotent). Never frees a later lease of the same UUID.
+   * @throws {AcrnError} `ACRN_TIMEOUT`, `ACRN_IO`, `ACRN_STATE_CORRUPT`, `ACRN_ABORTED`.
+   */
   release(options?: { signal?: AbortSignal }): Promise<void>;
 }
 
@@ -101,6 +107,7 @@ export interface AcquireUuidOptions {
 }
 
 const leaseSchema = z.strictObject({
+  id: z.string(),
   owner: z.string(),
   pid: z.int(),
   acquiredAt: z.string(),
@@ -161,7 +168,7 @@ export class AcrnUuidPool {
     parseWith(z.string().min(1), owner, 'owner');
     const pid = options.pid ?? process.pid;
     if (pid !== process.pid) checkPid(pid);
-    const uuid = await this.#update(options.signal, (state) => {
+    const leased = await this.#update(options.signal, (state) => {
       const free = this.uuids.find((u) => state.leases[u] === undefined);
       if (free === undefined) {
         const holders = Object.entries(state.leases)
@@ -172,14 +179,16 @@ export class AcrnUuidPool {
           `all ${this.uuids.length} ACRN UUIDs are leased to live VMs: ${holders}`,
         );
       }
-      state.leases[free] = { owner, pid, acquiredAt: new Date().toISOString() };
-      return free;
+      const id = randomUUID();
+      state.leases[free] = { id, owner, pid, acquiredAt: new Date().toISOString() };
+      return { uuid: free, id };
     });
-    return this.#lease(uuid, owner);
+    return this.#lease(leased.uuid, leased.id, owner);
   }
 
   /**
-   * Give back `uuid` if leased. Returns whether it was.
+   * Give back `uuid` whoever holds it (an administrative release; a lease's own `release()` only
+   * ever frees that lease). Returns whether it was leased.
    * @throws {AcrnError} `ACRN_TIMEOUT`, `ACRN_ABORTED`, `ACRN_IO`, `ACRN_STATE_CORRUPT`.
    */
   async release(uuid: string, options: { signal?: AbortSignal } = {}): Promise<boolean> {
@@ -200,11 +209,18 @@ export class AcrnUuidPool {
     );
   }
 
-  #lease(uuid: string, owner: string): AcrnUuidLease {
+  #lease(uuid: string, id: string, owner: string): AcrnUuidLease {
     let released = false;
+    /** This lease's record, if it still exists (it is gone once reclaimed, even if the UUID was re-leased). */
+    const mine = (state: State): AcrnUuidLeaseInfo | undefined => {
+      const lease = state.leases[uuid];
+      return lease?.id === id ? { uuid, ...lease } : undefined;
+    };
     const release = async (options: { signal?: AbortSignal } = {}): Promise<void> => {
       if (released) return;
-      await this.release(uuid, options);
+      await this.#update(options.signal, (state) => {
+        if (mine(state) !== undefined) delete state.leases[uuid];
+      });
       released = true;
     };
     return {
@@ -214,8 +230,11 @@ export class AcrnUuidPool {
         checkPid(pid);
         await this.#update(options.signal, (state) => {
           const lease = state.leases[uuid];
-          if (lease === undefined || lease.owner !== owner) {
-            throw new AcrnError('ACRN_STATE_CORRUPT', `UUID ${uuid} is no longer leased to ${owner}`);
+          if (released || lease === undefined || lease.id !== id) {
+            throw new AcrnError(
+              'ACRN_LEASE_LOST',
+              `the lease of ${uuid} for ${owner} is gone (released, or reclaimed after its process exited)`,
+            );
           }
           lease.pid = pid;
         });

@@ -278,6 +278,24 @@ describe('stopAcrnDm (by pid, for a VM this process did not start)', () => {
     }
   });
 
+  it('with exe, refuses a pid that runs another program', async () => {
+    const other = execa(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { reject: false });
+    await expect.poll(() => isAlive(other.pid!)).toBe(true);
+    try {
+      const error = await caught(stopAcrnDm(other.pid!, { exe: '/usr/bin/acrn-dm' }));
+      expect(error.code).toBe('ACRN_INVALID_PID');
+      expect(error.message).toBe(
+        `refusing to signal pid ${other.pid}: it runs ${process.execPath}, not /usr/bin/acrn-dm`,
+      );
+      expect(isAlive(other.pid!)).toBe(true);
+      // the right program is stopped (node dies of SIGINT by default)
+      expect((await stopAcrnDm(other.pid!, { exe: process.execPath })).stoppedBy).toBe('SIGINT');
+    } finally {
+      other.kill('SIGKILL');
+      await other;
+    }
+  });
+
   it('treats a pid that is already gone as stopped', async () => {
     const gone = execa(process.execPath, ['-e', '']);
     await gone;
