@@ -26,7 +26,7 @@ export function encodeGuestKnobs(knobs: GuestKnobs): string[] {
         );
       }
     });
-    out.push(`${GUEST_KNOBS.modules}=${knobs.modules.length === 0 ? 'none' : knobs.modules.join(',')}`);
+    if (knobs.modules.length > 0) out.push(`${GUEST_KNOBS.modules}=${knobs.modules.join(',')}`);
   }
   if (knobs.pollSeconds !== undefined) {
     const s = knobs.pollSeconds;

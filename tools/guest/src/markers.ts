@@ -51,7 +51,10 @@ export type GuestEvent =
     }
   | { kind: 'poweroff' }
   | { kind: 'error'; message: string }
-  | { kind: 'hotplugBlk' | 'unplugBlk' | 'hotplugNet' | 'unplugNet'; device: string }
+  | { kind: 'hotplugBlk'; device: string }
+  | { kind: 'unplugBlk'; device: string }
+  | { kind: 'hotplugNet'; device: string }
+  | { kind: 'unplugNet'; device: string }
   | { kind: 'cpus'; cpus: number }
   | { kind: 'memMb'; memMb: number }
   | { kind: 'clock'; seconds: number }

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { formatGuestEvent, GUEST_MARKERS, type GuestEvent, parseGuestLine } from './markers.js';
+
+describe('parseGuestLine', () => {
+  it.each<[string, GuestEvent]>([
+    [
+      'GUEST-READY cpus=1 mem-mb=256 blk=[] net=[] uptime=2.90',
+      { kind: 'ready', cpus: 1, memMb: 256, blk: [], net: [], uptime: 2.9 },
+    ],
+    [
+      'GUEST-READY cpus=4 mem-mb=1024 blk=[vdb,sda,vda] net=[eth0,eth1]',
+      {
+        kind: 'ready',
+        cpus: 4,
+        memMb: 1024,
+        blk: ['sda', 'vda', 'vdb'],
+        net: ['eth0', 'eth1'],
+        uptime: undefined,
+      },
+    ],
+    [
+      'GUEST-READY cpus=1 mem-mb=256 blk=[] net=[] kernel=6.1.0 uptime=1',
+      { kind: 'ready', cpus: 1, memMb: 256, blk: [], net: [], uptime: 1 },
+    ],
+    ['GUEST-POWEROFF', { kind: 'poweroff' }],
+    [
+      'GUEST-ERROR insmod virtio_scsi: Invalid argument',
+      { kind: 'error', message: 'insmod virtio_scsi: Invalid argument' },
+    ],
+    ['HOTPLUG-BLK vda', { kind: 'hotplugBlk', device: 'vda' }],
+    ['UNPLUG-BLK sdb', { kind: 'unplugBlk', device: 'sdb' }],
+    ['HOTPLUG-NET eth0', { kind: 'hotplugNet', device: 'eth0' }],
+    ['UNPLUG-NET eth1', { kind: 'unplugNet', device: 'eth1' }],
+    ['CPUS 2', { kind: 'cpus', cpus: 2 }],
+    ['MEM-MB 384', { kind: 'memMb', memMb: 384 }],
+    ['CLOCK 12.34', { kind: 'clock', seconds: 12.34 }],
+    ['CLOCK 7', { kind: 'clock', seconds: 7 }],
+  ])('%s', (line, event) => {
+    expect(parseGuestLine(line)).toEqual(event);
+  });
+
+  it('ignores line endings, carriage returns and leading blanks (a tty adds \\r)', () => {
+    expect(parseGuestLine('\r  HOTPLUG-BLK vdc\r\n')).toEqual({ kind: 'hotplugBlk', device: 'vdc' });
+  });
+
+  it.each([
+    '',
+    '[    2.345678] virtio_blk virtio1: [vda] 32768 512-byte logical blocks',
+    'Run /init as init process',
+    'GUEST-READYX cpus=1',
+    'guest-ready cpus=1 mem-mb=1 blk=[] net=[]',
+    'CPUSET 2',
+    '~ # echo hi',
+  ])('returns undefined for non-marker line %j', (line) => {
+    expect(parseGuestLine(line)).toBeUndefined();
+  });
+
+  it.each([
+    ['GUEST-READY', 'GUEST-READY'],
+    ['GUEST-READY cpus=1 mem-mb=256 blk=[] ', 'GUEST-READY'],
+    ['GUEST-READY cpus=x mem-mb=256 blk=[] net=[]', 'GUEST-READY'],
+    ['GUEST-READY cpus=1 mem-mb=256 blk=vda net=[]', 'GUEST-READY'],
+    ['GUEST-READY cpus=1 mem-mb=256 blk=[vda,] net=[]', 'GUEST-READY'],
+    ['GUEST-READY cpus=1 mem-mb=256 blk=[] net=[] uptime=soon', 'GUEST-READY'],
+    ['GUEST-READY cpus=1 junk mem-mb=256 blk=[] net=[]', 'GUEST-READY'],
+    ['GUEST-POWEROFF now', 'GUEST-POWEROFF'],
+    ['HOTPLUG-BLK', 'HOTPLUG-BLK'],
+    ['HOTPLUG-BLK vda vdb', 'HOTPLUG-BLK'],
+    ['HOTPLUG-BLK vda[    3.1] virtio', 'HOTPLUG-BLK'],
+    ['CPUS -1', 'CPUS'],
+    ['CPUS 2.5', 'CPUS'],
+    ['MEM-MB lots', 'MEM-MB'],
+    ['CLOCK', 'CLOCK'],
+    ['CLOCK 1e3', 'CLOCK'],
+  ])('reports %j as malformed %s', (line, marker) => {
+    expect(parseGuestLine(line)).toEqual({
+      kind: 'malformed',
+      marker,
+      line: line.trim() === line ? line : line.replace(/^\s+/, ''),
+    });
+  });
+
+  it('round-trips every event kind through formatGuestEvent', () => {
+    const events: Exclude<GuestEvent, { kind: 'malformed' }>[] = [
+      { kind: 'ready', cpus: 2, memMb: 512, blk: ['sda', 'vda'], net: ['eth0'], uptime: 3.3 },
+      { kind: 'ready', cpus: 1, memMb: 256, blk: [], net: [], uptime: undefined },
+      { kind: 'poweroff' },
+      { kind: 'error', message: 'no input device' },
+      { kind: 'hotplugBlk', device: 'vda' },
+      { kind: 'unplugBlk', device: 'vda' },
+      { kind: 'hotplugNet', device: 'eth0' },
+      { kind: 'unplugNet', device: 'eth0' },
+      { kind: 'cpus', cpus: 3 },
+      { kind: 'memMb', memMb: 384 },
+      { kind: 'clock', seconds: 42.07 },
+    ];
+    for (const e of events) expect(parseGuestLine(formatGuestEvent(e))).toEqual(e);
+    const kinds = new Set(events.map((e) => e.kind));
+    expect([...kinds].sort()).toEqual(Object.keys(GUEST_MARKERS).sort());
+  });
+});
