@@ -2,7 +2,8 @@ import { encodeDevice } from '@vmm/argv';
 import { describe, expect, it } from 'vitest';
 import { BridgeAllocator } from './bridges.js';
 import { QemuArchError } from './errors.js';
-import { createQemuArch, type QemuArchOptions } from './qemu-arch.js';
+import type { QemuArchOptions } from './options.js';
+import { createQemuArch } from './qemu-arch.js';
 
 function errorOf(fn: () => unknown): QemuArchError {
   try {
