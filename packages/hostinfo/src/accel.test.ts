@@ -7,6 +7,7 @@ const dev = (over: Partial<DeviceNodeInfo> = {}): DeviceNodeInfo => ({
   charDevice: true,
   readable: true,
   writable: true,
+  mode: '0660',
   ...over,
 });
 const mods = (over: Partial<KvmModules> = {}): KvmModules => ({
@@ -30,7 +31,12 @@ describe('decideAccel', () => {
     });
   });
   it.each([
-    ['missing', dev({ present: false, readable: false, writable: false }), mods(), '/dev/kvm is missing'],
+    [
+      'missing',
+      dev({ present: false, readable: false, writable: false, mode: null }),
+      mods(),
+      '/dev/kvm is missing',
+    ],
     ['read-only', dev({ writable: false }), mods(), 'not read/write'],
     ['kvm_pvm', dev(), mods({ kvm_pvm: true }), 'kvm_pvm'],
   ])('TCG when %s', (_n, d, m, why) => {

@@ -18,12 +18,17 @@ export interface DeviceNodeInfo {
   readable: boolean;
   /** This process may open it for writing. */
   writable: boolean;
+  /** Permission bits as four octal digits (`0660`), or `null` when absent. */
+  mode: string | null;
 }
 
 /** Loaded KVM kernel modules, from /sys/module/<name>. */
 export interface KvmModules {
+  /** The KVM core (built in or loaded). */
   kvm: boolean;
+  /** Intel VT-x backend. */
   kvm_intel: boolean;
+  /** AMD-V backend. */
   kvm_amd: boolean;
   /** POWER: KVM-HV (bare-metal PowerNV). */
   kvm_hv: boolean;

@@ -3,12 +3,13 @@ import { runHostChecks } from './checks.js';
 import { HostCheckReportSchema } from './host-check.js';
 import type { HostInfo } from './host-info.js';
 
-const node = (path: string, present = true) => ({
+const node = (path: string, present = true, mode = '0660') => ({
   path,
   present,
   charDevice: present,
   readable: present,
   writable: present,
+  mode: present ? mode : null,
 });
 
 /** A healthy bare-metal amd64 host with KVM. */
@@ -114,11 +115,18 @@ describe('runHostChecks', () => {
     expect(c?.fix).toContain('VMM_ACCEL=kvm');
   });
 
-  it('/dev/kvm not read/write: warn naming the group fix', () => {
+  it('/dev/kvm not read/write: warn; the fix depends on the mode', () => {
     const info = healthy();
     info.kvm.device = { ...node('/dev/kvm'), writable: false };
     info.accel = { ...info.accel, accel: 'tcg', kvmUsable: false };
-    expect(byId(info, 'kvm')).toMatchObject({ status: 'warn', fix: expect.stringContaining('kvm') });
+    expect(byId(info, 'kvm')).toMatchObject({
+      status: 'warn',
+      detail:
+        '/dev/kvm (mode 0660) is not read/write for this user: sandboxes will run under TCG, about 10x slower',
+      fix: 'add the user to the group owning /dev/kvm (usually "kvm"), or run as root',
+    });
+    info.kvm.device = { ...node('/dev/kvm', true, '0600'), writable: false };
+    expect(byId(info, 'kvm')?.fix).toContain('MODE="0660"');
   });
 
   it('VMM_ACCEL=kvm without a usable device fails; VMM_ACCEL=tcg warns', () => {

@@ -99,6 +99,14 @@ function qemuCheck(info: HostInfo, min: { major: number; minor: number }): HostC
   };
 }
 
+/** How to get read/write access to a device node, given its mode. */
+function accessFix(path: string, mode: string | null): string {
+  const groupRw = mode !== null && (Number.parseInt(mode, 8) & 0o060) === 0o060;
+  return groupRw
+    ? `add the user to the group owning ${path} (usually "kvm"), or run as root`
+    : `make ${path} group read/write (udev rule KERNEL=="kvm", GROUP="kvm", MODE="0660") and add the user to group "kvm", or run as root`;
+}
+
 function kvmCheck(info: HostInfo): HostCheck {
   const title = 'KVM acceleration';
   const { device } = info.kvm;
@@ -106,12 +114,15 @@ function kvmCheck(info: HostInfo): HostCheck {
   const load = kvmModuleHint(info.arch, info.cpu?.vendor ?? null);
   if (a.override === 'kvm') {
     if (!device.present || !device.readable || !device.writable) {
+      const problem = !device.present
+        ? `${device.path} is missing`
+        : `${device.path} is not read/write for this user`;
       return {
         id: 'kvm',
         title,
         status: 'fail',
-        detail: `VMM_ACCEL=kvm but ${a.reason.replace(/^VMM_ACCEL=kvm \((.*)\)$/, '$1')}: QEMU cannot start with accel=kvm`,
-        fix: `${load}, or unset VMM_ACCEL to fall back to TCG`,
+        detail: `VMM_ACCEL=kvm but ${problem}: QEMU cannot start with accel=kvm`,
+        fix: `${device.present ? accessFix(device.path, device.mode) : load}, or unset VMM_ACCEL to fall back to TCG`,
       };
     }
     return a.kvmUsable
@@ -148,8 +159,8 @@ function kvmCheck(info: HostInfo): HostCheck {
       id: 'kvm',
       title,
       status: 'warn',
-      detail: `${device.path} is not read/write for this user: ${SLOW}`,
-      fix: `add the user to the group owning ${device.path} (usually "kvm") or run as root`,
+      detail: `${device.path} (mode ${device.mode ?? '?'}) is not read/write for this user: ${SLOW}`,
+      fix: accessFix(device.path, device.mode),
     };
   }
   return {

@@ -115,6 +115,10 @@ const deviceSchema: z.ZodType<DeviceNodeInfo> = z.strictObject({
   charDevice: z.boolean(),
   readable: z.boolean(),
   writable: z.boolean(),
+  mode: z
+    .string()
+    .regex(/^[0-7]{4}$/)
+    .nullable(),
 });
 const modulesSchema: z.ZodType<KvmModules> = z.strictObject(
   Object.fromEntries(KVM_MODULES.map((m) => [m, z.boolean()])) as Record<

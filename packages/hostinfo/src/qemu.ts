@@ -74,12 +74,17 @@ export async function findQemu(options: {
  * and parse it.
  *
  * @param options.timeoutMs - @default 5000
+ * @param options.env - environment of the child (`LC_ALL=C` is added). @default process.env
  * @throws {HostinfoError} `HOSTINFO_QEMU_VERSION` (failed, timed out, unparseable; cause kept),
  * `HOSTINFO_ABORTED`.
  */
 export function readQemuVersion(
   path: string,
-  options: { timeoutMs?: number; signal?: AbortSignal | undefined } = {},
+  options: {
+    timeoutMs?: number;
+    signal?: AbortSignal | undefined;
+    env?: Record<string, string | undefined> | undefined;
+  } = {},
 ): Promise<QemuVersion> {
   const timeout = options.timeoutMs ?? DEFAULT_QEMU_VERSION_TIMEOUT_MS;
   const { signal } = options;
@@ -98,7 +103,7 @@ export function readQemuVersion(
         maxBuffer: 64 * 1024,
         encoding: 'utf8',
         windowsHide: true,
-        env: { LC_ALL: 'C', PATH: '/usr/bin:/bin' },
+        env: { ...(options.env ?? process.env), LC_ALL: 'C' },
         ...(signal === undefined ? {} : { signal }),
       },
       (err, stdout) => {

@@ -192,9 +192,10 @@ async function deviceNode(path: string): Promise<DeviceNodeInfo> {
       charDevice: st.isCharacterDevice(),
       readable: await can(constants.R_OK),
       writable: await can(constants.W_OK),
+      mode: (st.mode & 0o7777).toString(8).padStart(4, '0'),
     };
   } catch {
-    return { path, present: false, charDevice: false, readable: false, writable: false };
+    return { path, present: false, charDevice: false, readable: false, writable: false, mode: null };
   }
 }
 
@@ -270,6 +271,7 @@ async function gatherQemu(
     const version = await readQemuVersion(found.path, {
       timeoutMs: r.raw.qemuTimeoutMs ?? DEFAULT_QEMU_VERSION_TIMEOUT_MS,
       signal: r.signal,
+      env: r.env,
     });
     return { binary, path: found.path, version, searched: found.searched, error: null };
   } catch (err) {

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { HostInfoSchema } from '@vmm/hostinfo';
@@ -5,6 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../main.js';
 
 const FX = fileURLToPath(new URL('../../../hostinfo/test/fixtures/', import.meta.url));
+/** Fixture files' modes depend on the checkout's umask. */
+const modeOf = (path: string): string => (statSync(path).mode & 0o7777).toString(8).padStart(4, '0');
 
 async function run(
   args: string[],
@@ -52,11 +55,11 @@ describe('vmm hostinfo', () => {
     expect(lines).toContain('Memory          191996 MiB total, 182955 MiB available, 8191 MiB swap');
     expect(lines).toContain('Hugepages       2M 1024/1024 free, 1G 0/0 free (default 2M)');
     expect(lines).toContain(
-      `KVM device      ${FX}dev/amd64-baremetal/kvm present, read/write (not a character device); modules: kvm, kvm_intel`,
+      `KVM device      ${FX}dev/amd64-baremetal/kvm present (mode ${modeOf(`${FX}dev/amd64-baremetal/kvm`)}), read/write (not a character device); modules: kvm, kvm_intel`,
     );
     expect(lines).toContain(`Accelerator     kvm: ${FX}dev/amd64-baremetal/kvm is read/write`);
     expect(lines).toContain(
-      `vhost-vsock     ${FX}dev/amd64-baremetal/vhost-vsock present, read/write (not a character device)`,
+      `vhost-vsock     ${FX}dev/amd64-baremetal/vhost-vsock present (mode ${modeOf(`${FX}dev/amd64-baremetal/vhost-vsock`)}), read/write (not a character device)`,
     );
   });
 

@@ -42,7 +42,7 @@ const size = (kib: number): string =>
 function node(n: HostInfo['vhostNet']): string {
   if (!n.present) return `${n.path} missing`;
   const access = n.readable && n.writable ? 'read/write' : n.readable ? 'read-only' : 'no access';
-  return `${n.path} present, ${access}${n.charDevice ? '' : ' (not a character device)'}`;
+  return `${n.path} present (mode ${n.mode ?? '?'}), ${access}${n.charDevice ? '' : ' (not a character device)'}`;
 }
 
 /** The facts as aligned `label  value` lines. */
