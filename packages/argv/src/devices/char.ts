@@ -20,8 +20,12 @@ import { hostPath, nonEmptyText, positiveInt, qemuId } from '../values.js';
 export const CHAR_BACKENDS = ['pipe', 'socket', 'console', 'serial', 'tty', 'pty', 'file'] as const;
 /** One of {@link CHAR_BACKENDS}. */
 export type CharBackend = (typeof CHAR_BACKENDS)[number];
-/** Front ends of a {@link CharDeviceConfig}; `serial` means "backend only" (for `legacy-serial`). */
-export const CHAR_DRIVERS = ['virtio-serial', 'virtserialport', 'virtconsole', 'serial'] as const;
+/**
+ * Front ends of a {@link CharDeviceConfig}: ports on a virtio-serial controller (the `serial` device kind),
+ * or `serial` for "backend only" (for `legacy-serial`). govmm also accepts `virtio-serial` here and writes
+ * `virtio-serial-pci,chardev=...`, which QEMU rejects (the controller has no chardev property).
+ */
+export const CHAR_DRIVERS = ['virtserialport', 'virtconsole', 'serial'] as const;
 
 /** A character device backend and its front end. */
 export const charDeviceSchema = z
@@ -41,7 +45,6 @@ export const charDeviceSchema = z
     path: hostPath.optional(),
     /** Port name seen by the guest (`name=`), e.g. `org.qemu.guest_agent.0`. @default none */
     name: nonEmptyText.optional(),
-    ...transportFields,
   })
   .superRefine((d, c) => {
     if (d.backend !== 'pty' && d.backend !== 'console' && d.path === undefined) {
@@ -64,29 +67,19 @@ function chardevArgs(backend: CharBackend, id: string, path: string | undefined)
 }
 
 /**
- * `-device FRONTEND[,disable-modern=true][,bus=B],chardev=ID,id=DEVID[,name=N][,romfile][,iommu_platform,devno]
+ * `-device virtserialport|virtconsole[,bus=B],chardev=ID,id=DEVID[,name=N]
  *  -chardev BACKEND,id=ID[,path=P][,server=on,wait=off]`; driver `serial` -> only the `-chardev`.
  */
-export function encodeCharDevice(d: CharDeviceConfig, ctx: EncodeContext): string[] {
+export function encodeCharDevice(d: CharDeviceConfig): string[] {
   const chardev = chardevArgs(d.backend, d.id, d.path);
   if (d.driver === 'serial') return chardev;
-  const isController = d.driver === 'virtio-serial';
-  const t = isController ? resolveTransport(d, ctx) : 'pci';
-  if (!isController) {
-    for (const f of ['transport', 'disableModern', 'romfile', 'devno'] as const) {
-      if (d[f] !== undefined) ctx.fail(f, `${f} applies to driver virtio-serial only, not ${d.driver}`);
-    }
-  }
   return [
     '-device',
-    buildOptions(isController ? virtioDriverName('virtio-serial', t) : d.driver, [
-      isController && disableModernProp(t, d),
+    buildOptions(d.driver, [
       d.bus !== undefined && ['bus', d.bus],
       ['chardev', d.id],
       ['id', d.deviceId ?? ''],
       d.name !== undefined && ['name', d.name],
-      isController && romfileProp(t, d),
-      ...(isController ? ccwProps(t, d, ctx, true) : []),
     ]),
     ...chardev,
   ];
