@@ -1,13 +1,18 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type HostInfo, HostInfoSchema } from '@vmm/hostinfo';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
 const FX = fileURLToPath(new URL('../../hostinfo/test/fixtures/', import.meta.url));
 const run = promisify(execFile);
+
+beforeAll(() => {
+  // These tests run the built command, as a user would; `pnpm run build` (or .ci/run) makes it.
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`pnpm --filter @vmm/cli build\` first`);
+});
 
 interface FixtureHost {
   name: string;

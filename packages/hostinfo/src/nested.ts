@@ -140,7 +140,7 @@ export function detectNested(arch: HostArch, ev: NestedEvidence): NestedInfo {
   switch (arch) {
     case 'amd64': {
       if (ev.cpuinfoText === undefined) {
-        return { nested: null, kataRunningOnVmm: null, method: 'none', evidence: 'no /proc/cpuinfo' };
+        return { nested: null, kataRunningOnVmm: null, method: 'none', evidence: 'cpuinfo unreadable' };
       }
       const running = parseRunningOnVmm(ev.cpuinfoText);
       return {
