@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { resolvePackages } from './apt.js';
+import { aptStateKey, readAptMemo, writeAptMemo } from './apt-memo.js';
 import { readAssets } from './assets.js';
 import { buildGuest, fileInfo, GUEST_FILES } from './build.js';
 import { GuestError } from './errors.js';
@@ -83,13 +84,21 @@ export async function ensureGuest(options?: EnsureGuestOptions): Promise<GuestIm
     signal.throwIfAborted();
     const root = resolve(opts.cacheDir ?? defaultGuestCacheDir());
     step('resolve', 'resolving linux-image-amd64 through apt-cache');
-    const [assets, packages] = await Promise.all([
-      readAssets(),
-      resolvePackages(signal, () => step('update', 'apt-get update (the apt lists know no kernel)')),
-    ]);
+    const memoFile = join(root, '.apt-resolution.json');
+    let packages = opts.force === true ? undefined : await readAptMemo(memoFile, await aptStateKey());
+    const memoised = packages !== undefined;
+    const assets = await readAssets();
+    if (packages === undefined) {
+      packages = await resolvePackages(signal, () =>
+        step('update', 'apt-get update (the apt lists know no kernel)'),
+      );
+      await mkdir(root, { recursive: true });
+      // Keyed on the state after the lookup: an `apt-get update` it ran has changed the lists.
+      await writeAptMemo(memoFile, await aptStateKey(), packages);
+    }
     step(
       'resolve',
-      `${packages.kernel.name} ${packages.kernel.version}, ${packages.busybox.name} ${packages.busybox.version}`,
+      `${packages.kernel.name} ${packages.kernel.version}, ${packages.busybox.name} ${packages.busybox.version}${memoised ? ' (apt state unchanged since the last lookup)' : ''}`,
     );
     const stamp = computeStamp({
       kernel: packages.kernel,
