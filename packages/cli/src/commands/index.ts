@@ -5,6 +5,7 @@ import type { Command } from '../command.js';
  * One line per verb; keep the list sorted.
  */
 export const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
+  argv: () => import('./argv.js'),
   check: () => import('./check.js'),
   hostinfo: () => import('./hostinfo.js'),
 };
