@@ -26,8 +26,11 @@ export const qemuArchOptionsSchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9_.+=-]+(,[A-Za-z0-9_.+=-]+)*$/, 'must be comma-separated CPU features such as pmu=off')
     .optional(),
-  /** The host is itself a VM (from `@vmm/hostinfo`'s `detectNested`). @default false */
-  nested: z.boolean().optional(),
+  /**
+   * The host is itself a VM: pass `@vmm/hostinfo`'s `detectNested(...).nested`. `null` (cannot tell)
+   * counts as not nested, as Kata's `RunningOnVMM` answers off x86. @default false
+   */
+  nested: z.boolean().nullable().optional(),
   /** Ignore `nested` (Kata `DisableNestingChecks`). @default false */
   disableNestingChecks: z.boolean().optional(),
   /** Add a vIOMMU (q35 only): split irqchip, `intel_iommu=on iommu=pt`. @default false */

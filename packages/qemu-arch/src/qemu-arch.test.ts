@@ -211,6 +211,7 @@ describe('CPU model and nesting', () => {
   it('nested runs unless checks are disabled', () => {
     expect(createQemuArch({ arch: 'amd64' }).nestedRun).toBe(false);
     expect(createQemuArch({ arch: 'amd64', nested: true }).nestedRun).toBe(true);
+    expect(createQemuArch({ arch: 'amd64', nested: null }).nestedRun).toBe(false);
     expect(createQemuArch({ arch: 'amd64', nested: true, disableNestingChecks: true }).nestedRun).toBe(false);
   });
   it('vhost-net on unless disabled; never on s390x (Kata passes vhost=false there)', () => {
