@@ -164,15 +164,20 @@ export type OptionPair = readonly [key: string, value: string | number] | undefi
 
 /**
  * Internal builder used by every encoder: `head` is the implied-key value (driver, backend, object
- * type) and `pairs` the `key=value` list, all values escaped.
+ * type) and `pairs` the `key=value` list, all values escaped. Keys are the encoders' own literals, so
+ * they are not re-checked here (the output equals {@link encodeOptionString} of the same entries).
  */
 export function buildOptions(head: string | undefined, pairs: readonly OptionPair[]): string {
-  const entries: OptionEntry[] = [];
-  if (head !== undefined) entries.push({ key: undefined, value: head });
-  for (const p of pairs) {
-    if (p) entries.push({ key: p[0], value: String(p[1]) });
+  let out = head === undefined ? '' : escapeOptionValue(head);
+  let first = head === undefined;
+  for (let i = 0; i < pairs.length; i++) {
+    const p = pairs[i];
+    if (!p) continue;
+    const v = typeof p[1] === 'number' ? String(p[1]) : escapeOptionValue(p[1]);
+    out += first ? `${p[0]}=${v}` : `,${p[0]}=${v}`;
+    first = false;
   }
-  return encodeOptionString(entries);
+  return out;
 }
 
 /** `on`/`off` for a boolean, as QEMU spells it. */
