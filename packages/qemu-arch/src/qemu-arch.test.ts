@@ -86,6 +86,7 @@ describe('per-arch table (reference 1c: qemu_arch_base.go + per-arch)', () => {
       iommu: false,
       pcieRootPorts: false,
       nvdimmImage: true,
+      ignoreSharedMigration: false,
     });
     expect(createQemuArch({ arch: 'ppc64le' }).capabilities).toMatchObject({
       blockDeviceHotplug: true,
@@ -101,6 +102,7 @@ describe('per-arch table (reference 1c: qemu_arch_base.go + per-arch)', () => {
       iommu: false,
       pcieRootPorts: false,
       nvdimmImage: false,
+      ignoreSharedMigration: true,
     });
   });
 
@@ -268,6 +270,26 @@ describe('kernel parameters (parity)', () => {
     expect(Object.isFrozen(p)).toBe(true);
     expect(a.kernelParams()).not.toBe(p);
     expect(serializeKernelParams(p)).toBe(a.kernelCommandLine());
+  });
+});
+
+describe('pflash and migration', () => {
+  it('arm64 takes none or two pflash images; others any', () => {
+    const arm = createQemuArch({ arch: 'arm64' });
+    expect(arm.pflash([])).toEqual([]);
+    expect(arm.pflash(['/a', '/b'])).toEqual(['/a', '/b']);
+    expect(errorOf(() => arm.pflash(['/a']))).toMatchObject({
+      code: 'QEMU_ARCH_INVALID_OPTIONS',
+      path: 'pflash',
+    });
+    expect(errorOf(() => arm.pflash(['/a', '/b', '/c'])).code).toBe('QEMU_ARCH_INVALID_OPTIONS');
+    expect(createQemuArch({ arch: 'amd64' }).pflash(['/a'])).toEqual(['/a']);
+  });
+  it('x-ignore-shared and migration wait per arch', () => {
+    expect(createQemuArch({ arch: 'arm64' }).capabilities.ignoreSharedMigration).toBe(false);
+    expect(createQemuArch({ arch: 'amd64' }).capabilities.ignoreSharedMigration).toBe(true);
+    expect(createQemuArch({ arch: 'arm64' }).rules.migrationWaitTimeoutMs).toBe(10_000);
+    expect(createQemuArch({ arch: 's390x' }).rules.migrationWaitTimeoutMs).toBe(5000);
   });
 });
 

@@ -47,6 +47,8 @@ export interface QemuArchCapabilities {
   readonly pcieRootPorts: boolean;
   /** The guest image can be an NVDIMM. */
   readonly nvdimmImage: boolean;
+  /** Migration can skip shared memory (`x-ignore-shared`, for VM templates). */
+  readonly ignoreSharedMigration: boolean;
 }
 
 /** How the guest image is attached: NVDIMM (`/dev/pmem0`) or a virtio-blk disk (`/dev/vda`). */
@@ -100,6 +102,11 @@ export interface QemuArch {
   kernelParams(debug?: boolean): readonly KernelParam[];
   /** {@link QemuArch.kernelParams} serialized as one command line. @param debug - @default false */
   kernelCommandLine(debug?: boolean): string;
+  /**
+   * Check the `-pflash` images for this machine (Kata `getPFlash`: arm64 takes none or two).
+   * @throws {QemuArchError} `QEMU_ARCH_INVALID_OPTIONS` for another count on arm64.
+   */
+  pflash(images: readonly string[]): string[];
   /**
    * Kata's `cpuTopology`. @param maxVcpus - @default {@link QemuArch.maxVcpus}
    * @throws {QemuArchError} `QEMU_ARCH_INVALID_TOPOLOGY`
@@ -248,6 +255,7 @@ export function createQemuArch(options: QemuArchOptions): QemuArch {
       iommu: m.iommu,
       pcieRootPorts: m.pcieRootPorts,
       nvdimmImage,
+      ignoreSharedMigration: rules.ignoreSharedMigration,
     }),
     machineRules: m,
     rules,
@@ -256,6 +264,17 @@ export function createQemuArch(options: QemuArchOptions): QemuArch {
       ...(o.qemuVersion ? { qemuVersion: Object.freeze({ ...o.qemuVersion }) } : {}),
     }),
     kernelParams,
+    pflash(images: readonly string[]): string[] {
+      const allowed = rules.pflashCounts;
+      if (allowed !== null && !allowed.includes(images.length)) {
+        throw new QemuArchError(
+          'QEMU_ARCH_INVALID_OPTIONS',
+          `${o.arch} takes ${allowed.join(' or ')} pflash images, got ${images.length}`,
+          { path: 'pflash' },
+        );
+      }
+      return [...images];
+    },
     kernelCommandLine: (debug = false) => serializeKernelParams(kernelParams(debug)),
     cpuTopology: (vcpus: number, max: number = maxVcpus) => cpuTopology(vcpus, max, maxVcpus),
     memoryTopology: (memMiB: number, hostMemMiB: number, slots: number = DEFAULT_MEM_SLOTS) =>

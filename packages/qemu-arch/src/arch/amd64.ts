@@ -64,6 +64,9 @@ export const AMD64: ArchRules = defineArch({
   vhostUser: true,
   vhostNet: true,
   ninePMultidevs: 'remap',
+  pflashCounts: null,
+  ignoreSharedMigration: true,
+  migrationWaitTimeoutMs: 5000,
   // IOMMU needs a split irqchip (interrupt remapping), otherwise KVM cannot create the in-kernel one.
   machineOptions: ({ iommu }) => [iommu ? 'kernel_irqchip=split' : 'kernel_irqchip=on'],
   maxVcpus: () => AMD64_MAX_VCPUS,

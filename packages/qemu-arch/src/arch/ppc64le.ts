@@ -44,6 +44,9 @@ export const PPC64LE: ArchRules = defineArch({
   vhostUser: true,
   vhostNet: true,
   ninePMultidevs: 'remap',
+  pflashCounts: null,
+  ignoreSharedMigration: true,
+  migrationWaitTimeoutMs: 5000,
   machineOptions: () => ['usb=off'],
   maxVcpus: () => PPC64LE_MAX_VCPUS,
   memoryTopology: (mem, host, slots, offset, version) =>

@@ -77,6 +77,12 @@ export interface ArchRules {
   readonly vhostNet: boolean;
   /** 9p `multidevs=` value (`remap`), or `undefined` to leave it out (arm64). */
   readonly ninePMultidevs: 'remap' | undefined;
+  /** Numbers of `-pflash` images the machine takes (arm64: none or two), `null` for any. */
+  readonly pflashCounts: readonly number[] | null;
+  /** Migration with the `x-ignore-shared` capability works (VM templates); not on arm64. */
+  readonly ignoreSharedMigration: boolean;
+  /** How long Kata waits for a migration to complete (ms). */
+  readonly migrationWaitTimeoutMs: number;
   /** The machine options besides `accel=` (which argv writes), `nvdimm=on` and user extras. */
   machineOptions(inputs: MachineOptionInputs): string[];
   /** vCPU ceiling. */
@@ -96,5 +102,6 @@ export function defineArch(rules: ArchRules): ArchRules {
   for (const m of rules.machines) Object.freeze(m);
   Object.freeze(rules.machines);
   Object.freeze(rules.iommuKernelParams);
+  if (rules.pflashCounts !== null) Object.freeze(rules.pflashCounts);
   return Object.freeze(rules);
 }
