@@ -63,7 +63,7 @@ function validate<T>(schema: z.ZodType<T>, value: unknown): T {
  * place. Only Debian's apt mirror is contacted.
  *
  * @throws {GuestError} `GUEST_INVALID_OPTIONS`, `GUEST_UNSUPPORTED_HOST`, `GUEST_KERNEL_NOT_FOUND`,
- * `GUEST_APT_FAILED`, `GUEST_EXTRACT_FAILED`, `GUEST_MODULE_MISSING`, `GUEST_INITRAMFS_FAILED`,
+ * `GUEST_APT_FAILED`, `GUEST_CACHE_IO`, `GUEST_EXTRACT_FAILED`, `GUEST_MODULE_MISSING`, `GUEST_INITRAMFS_FAILED`,
  * `GUEST_LOCK_TIMEOUT`, `GUEST_ABORTED`, `GUEST_TIMEOUT`.
  */
 export async function ensureGuest(options?: EnsureGuestOptions): Promise<GuestImage> {
@@ -160,6 +160,10 @@ function asGuestError(
       });
     }
     return new GuestError('GUEST_ABORTED', 'building the guest was aborted', { cause: error });
+  }
+  const errno = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof errno === 'string' && errno.startsWith('E')) {
+    return new GuestError('GUEST_CACHE_IO', `the guest cache: ${(error as Error).message}`, { cause: error });
   }
   return new GuestError('GUEST_EXTRACT_FAILED', `building the guest failed: ${(error as Error).message}`, {
     cause: error,

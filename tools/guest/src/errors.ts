@@ -18,6 +18,8 @@ export const GUEST_ERROR_CODES = {
   GUEST_MODULE_MISSING: 'GUEST_MODULE_MISSING',
   /** Writing the initramfs (busybox `cpio -o -H newc`) failed. */
   GUEST_INITRAMFS_FAILED: 'GUEST_INITRAMFS_FAILED',
+  /** The cache directory could not be created, read or written (permissions, disk full); `cause` is the system error. */
+  GUEST_CACHE_IO: 'GUEST_CACHE_IO',
   /** A `manifest.json` is unreadable or does not match the manifest schema (the `issues` are in `cause`). */
   GUEST_MANIFEST_INVALID: 'GUEST_MANIFEST_INVALID',
   /** Another process held the cache lock for longer than `lockTimeoutMs`. */

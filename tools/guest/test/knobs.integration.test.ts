@@ -1,12 +1,14 @@
 /**
  * The guest's knobs and boot-time devices under the real QEMU: disks present at boot (virtio-blk and
- * virtio-scsi) are in GUEST-READY, an unknown module set is reported, `probe.clock=1` shows the
- * guest's clock stopping while the VM is paused, and SCSI disks hotplug and unplug.
+ * virtio-scsi) are in GUEST-READY, an unknown module set is reported, markers reach both consoles
+ * (ttyS0 and a virtconsole hvc0), `probe.shell=1` answers on hvc0, `probe.clock=1` shows the guest's
+ * clock stopping while the VM is paused, and SCSI disks hotplug and unplug.
  */
 import { execFileSync } from 'node:child_process';
+import { createConnection, type Socket } from 'node:net';
 import { childPids, killAllQemus, makeTempDir, type TempDir } from '@vmm/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeGuestKnobs, ensureGuest, type GuestImage } from '../src/index.js';
+import { encodeGuestKnobs, ensureGuest, type GuestImage, parseGuestLine } from '../src/index.js';
 import { type GuestVm, startGuestVm } from './helpers/vm.js';
 
 let image: GuestImage;
@@ -23,16 +25,37 @@ afterAll(async () => {
   await tmp?.remove();
 });
 
+async function until(ok: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 describe('guest knobs and SCSI', () => {
   let vm: GuestVm;
+  let hvc: Socket | undefined;
+  let hvcOut = '';
   afterAll(async () => {
+    hvc?.destroy();
     await vm?.stop();
   });
 
   it('reports boot disks, bad knobs, a stopped clock while paused, and SCSI hotplug', async () => {
     vm = await startGuestVm(image, {
-      append: [...encodeGuestKnobs({ clock: true, pollSeconds: 0.1 }), 'probe.modules=virtio_rng,bogus'],
+      append: [
+        ...encodeGuestKnobs({ clock: true, pollSeconds: 0.1, shell: true }),
+        'probe.modules=virtio_rng,bogus',
+        'console=hvc0',
+      ],
       extraArgs: [
+        '-device',
+        'virtio-serial-pci',
+        '-chardev',
+        `socket,id=hvc,path=${tmp.join('hvc.sock')},server=on,wait=off`,
+        '-device',
+        'virtconsole,chardev=hvc',
         '-blockdev',
         `driver=raw,node-name=vd0,file.driver=file,file.filename=${tmp.join('vd.img')}`,
         '-device',
@@ -49,10 +72,24 @@ describe('guest knobs and SCSI', () => {
     });
     console.log(`accel: ${vm.accel.accel} (${vm.accel.reason})`);
     const { qmp, console: con } = vm;
+    // The virtconsole is a socket that drops output until a client connects: connect before boot.
+    hvc = createConnection(tmp.join('hvc.sock'));
+    hvc.setEncoding('utf8');
+    hvc.on('data', (d: string) => {
+      hvcOut += d;
+    });
     const ready = await con.waitFor('ready', undefined, { timeoutMs: 60_000 });
     expect(ready.event).toMatchObject({ cpus: 1, memMb: 256, blk: ['sda', 'vda'], net: [] });
     const err = await con.waitFor('error');
     expect(err.event.message).toBe('unknown module set bogus');
+
+    // Markers go to every console: hvc0 has the same READY line. probe.shell=1 runs ash on the
+    // last console= (hvc0).
+    await until(() => hvcOut.includes('BusyBox'), 'the shell banner on hvc0');
+    const hvcReady = hvcOut.split(/\r?\n/).find((l) => l.startsWith('GUEST-READY'));
+    expect(parseGuestLine(hvcReady ?? '')).toEqual(ready.event);
+    hvc.write('echo SHELL-$((6*7))\n');
+    await until(() => hvcOut.includes('SHELL-42'), 'the shell to answer');
 
     // Pause for 2 s: CLOCK stops advancing, then continues.
     await con.waitFor('clock', undefined, { from: ready.index });
@@ -100,6 +137,7 @@ describe('guest knobs and SCSI', () => {
   });
 
   it('leaves no QEMU behind', async () => {
+    hvc?.destroy();
     await vm?.stop();
     expect(childPids()).toEqual([]);
   });
