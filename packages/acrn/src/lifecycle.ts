@@ -26,18 +26,23 @@ const POLL_MS = 25;
 /** How long to wait for a SIGKILLed process to disappear before giving up. */
 const KILL_WAIT_MS = 5_000;
 
-const launchOptionsSchema = z.strictObject({
-  path: plainString.default(ACRN_DM_PATH),
-  signal: z.instanceof(AbortSignal).optional(),
-  readyTimeoutMs: z.int().min(1).default(10_000),
-  settleMs: z.int().min(0).default(200),
-  readyPath: plainString.optional(),
-  env: z.record(z.string(), z.string()).optional(),
-  outputLimit: z
-    .int()
-    .min(1024)
-    .default(64 * 1024),
-});
+const launchOptionsSchema = z
+  .strictObject({
+    path: plainString.default(ACRN_DM_PATH),
+    signal: z.instanceof(AbortSignal).optional(),
+    readyTimeoutMs: z.int().min(1).default(10_000),
+    settleMs: z.int().min(0).default(200),
+    readyPath: plainString.optional(),
+    env: z.record(z.string(), z.string()).optional(),
+    outputLimit: z
+      .int()
+      .min(1024)
+      .default(64 * 1024),
+  })
+  .refine((o) => o.settleMs <= o.readyTimeoutMs, {
+    path: ['settleMs'],
+    message: 'must not exceed readyTimeoutMs',
+  });
 
 /** Options of {@link launchAcrnDm}. */
 export interface LaunchAcrnDmOptions {

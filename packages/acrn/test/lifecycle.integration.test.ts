@@ -44,6 +44,9 @@ afterEach(async () => {
     .toBeLessThanOrEqual(baselineResources.length);
 });
 
+/** Generous bound for the node fakes to start on a loaded 2-core machine (never reached normally). */
+const SLOW = 30_000;
+
 let seq = 0;
 function sandbox(extra: Partial<Parameters<typeof createSandboxConfig>[0]> = {}): AcrnConfig {
   seq++;
@@ -77,6 +80,7 @@ describe('launchAcrnDm', () => {
     const vm = await launchAcrnDm(config, {
       path: fakes.acrnDm,
       readyPath: consoleOf(config),
+      readyTimeoutMs: SLOW,
       env: { FAKE_ACRN_DM: '' },
     });
     expect(vm.pid).toBeGreaterThan(1);
@@ -106,6 +110,8 @@ describe('launchAcrnDm', () => {
       await using vm = await launchAcrnDm({ name: 'bare' }, { path: fakes.acrnDm, settleMs: 300 });
       pid = vm.pid;
       expect(vm.isRunning()).toBe(true);
+      // settleMs only proves the process did not exit; wait for the (slow-starting, node) fake itself
+      await expect.poll(() => vm.stderrTail(), { timeout: 20_000 }).toContain('up');
       expect(await recordedArgv(fakes.dir, pid)).toEqual(['bare']);
     }
     expect(isAlive(pid)).toBe(false);
@@ -117,6 +123,7 @@ describe('launchAcrnDm', () => {
     const vm = await launchAcrnDm(config, {
       path: fakes.acrnDm,
       readyPath: consoleOf(config),
+      readyTimeoutMs: SLOW,
       env: { FAKE_ACRN_DM: 'ignore-sigint' },
     });
     const started = Date.now();
@@ -132,6 +139,7 @@ describe('launchAcrnDm', () => {
     const vm = await launchAcrnDm(config, {
       path: fakes.acrnDm,
       readyPath: consoleOf(config),
+      readyTimeoutMs: SLOW,
       env: { FAKE_ACRN_DM: 'ignore-sigint' },
     });
     const error = await caught(vm.stop({ timeoutMs: 60_000, signal: AbortSignal.timeout(200) }));
@@ -142,7 +150,12 @@ describe('launchAcrnDm', () => {
 
   it('fails with acrn-dm stderr and exit code when it exits during startup', async () => {
     const error = await caught(
-      launchAcrnDm(sandbox(), { path: fakes.acrnDm, settleMs: 30_000, env: { FAKE_ACRN_DM: 'fail' } }),
+      launchAcrnDm(sandbox(), {
+        path: fakes.acrnDm,
+        settleMs: SLOW,
+        readyTimeoutMs: SLOW,
+        env: { FAKE_ACRN_DM: 'fail' },
+      }),
     );
     expect(error.code).toBe('ACRN_LAUNCH_FAILED');
     expect(error.exitCode).toBe(3);
@@ -192,6 +205,10 @@ describe('launchAcrnDm', () => {
     const error = await caught(launchAcrnDm({ name: '-x' }, { path: fakes.acrnDm }));
     expect(error.code).toBe('ACRN_INVALID_CONFIG');
     expect(error.path).toEqual(['name']);
+    const options = await caught(
+      launchAcrnDm({ name: 'x' }, { path: fakes.acrnDm, settleMs: 500, readyTimeoutMs: 100 }),
+    );
+    expect(options.message).toBe('launch.settleMs: must not exceed readyTimeoutMs');
   });
 
   it('two concurrent sandboxes get distinct UUIDs and their own slot tables', async () => {
@@ -207,8 +224,8 @@ describe('launchAcrnDm', () => {
       macAddress: '02:00:00:00:00:01',
     });
     const [a, b] = await Promise.all([
-      launchAcrnDm(configA, { path: fakes.acrnDm, readyPath: consoleOf(configA) }),
-      launchAcrnDm(configB, { path: fakes.acrnDm, readyPath: consoleOf(configB) }),
+      launchAcrnDm(configA, { path: fakes.acrnDm, readyPath: consoleOf(configA), readyTimeoutMs: SLOW }),
+      launchAcrnDm(configB, { path: fakes.acrnDm, readyPath: consoleOf(configB), readyTimeoutMs: SLOW }),
     ]);
     try {
       await Promise.all([leaseA.setPid(a.pid), leaseB.setPid(b.pid)]);
@@ -270,7 +287,7 @@ describe('stopAcrnDm (by pid, for a VM this process did not start)', () => {
           reject: false,
         },
       );
-      await expect.poll(() => existsSync(tmp.join(`bypid-${flags}`)), { timeout: 10_000 }).toBe(true);
+      await expect.poll(() => existsSync(tmp.join(`bypid-${flags}`)), { timeout: SLOW }).toBe(true);
       const result = await stopAcrnDm(child.pid!, { timeoutMs: 300 });
       expect(result.stoppedBy).toBe(expected);
       await child;

@@ -103,7 +103,7 @@ describe('UUID pool across processes', () => {
       ],
       { reject: false },
     );
-    await expect.poll(() => existsSync(lock), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => existsSync(lock), { timeout: 30_000 }).toBe(true);
     const pool = createUuidPool({ stateDir, lockTimeoutMs: 20_000 });
     const started = Date.now();
     const pending = pool.acquire('after-crash');
