@@ -91,6 +91,12 @@ describe('PCIe root ports', () => {
       'pcie-root-port,id=rp0,bus=pcie.0,chassis=0,slot=0,addr=4,multifunction=off',
     ]);
   });
+  it('start after the highest bridge slot, also for restored bridges', () => {
+    const arch = createQemuArch({ arch: 'amd64', machineType: 'q35' });
+    const restored = BridgeAllocator.fromState([{ id: 'pci-bridge-0', type: 'pci', addr: 7, devices: {} }]);
+    expect(arch.devices({ bridges: restored }).rootPortLayout(1)).toEqual([{ id: 'rp0', slot: 8 }]);
+    expect(arch.devices({ bridges: 0 }).rootPortLayout(1)).toEqual([{ id: 'rp0', slot: 2 }]);
+  });
   it('fit on pcie.0 up to slot 0x1e; refused off q35', () => {
     const d = devicesOf({ arch: 'amd64', machineType: 'q35' }, 1);
     expect(d.rootPortLayout(28).at(-1)).toEqual({ id: 'rp27', slot: 0x1e });

@@ -177,13 +177,14 @@ export class ArchDevices {
 
   /**
    * Where {@link ArchDevices.pcieRootPorts} puts `count` ports: `rp<i>` on the slots right after the
-   * bridges (Kata let QEMU pick; fixed slots make hotplug paths predictable).
+   * highest bridge slot (Kata let QEMU pick; fixed slots make hotplug paths predictable).
    * @throws {QemuArchError} `QEMU_ARCH_UNSUPPORTED` off q35; `QEMU_ARCH_INVALID_OPTIONS` when the ports
    *   do not fit on `pcie.0` (slots up to 0x1e).
    */
   rootPortLayout(count: number): RootPortPlacement[] {
     if (!this.arch.capabilities.pcieRootPorts) this.#unsupported('PCIe root ports', 'count');
-    const first = BRIDGE_PCI_START_ADDR + this.bridges.bridges.length;
+    const taken = this.bridges.bridges.filter((b) => b.type !== 'ccw').map((b) => b.addr);
+    const first = Math.max(BRIDGE_PCI_START_ADDR - 1, ...taken) + 1;
     const max = Q35_LAST_FREE_SLOT - first + 1;
     if (!Number.isInteger(count) || count < 0 || count > max) {
       throw new QemuArchError(

@@ -123,11 +123,34 @@ describe('per-arch table (reference 1c: qemu_arch_base.go + per-arch)', () => {
     expect(createQemuArch({ arch: 'amd64' }).gicVersion).toBeUndefined();
   });
 
+  it.each([
+    ['amd64', 'pc-q35-7.2', 'q35', 'pcie.0'],
+    ['amd64', 'pc-i440fx-7.2', 'pc', 'pci.0'],
+    ['arm64', 'virt-7.2', 'virt', 'pcie.0'],
+    ['ppc64le', 'pseries-7.1', 'pseries', 'pci.0'],
+    ['s390x', 's390-ccw-virtio-7.2', 's390-ccw-virtio', null],
+  ] as const)('%s versioned machine %s follows the %s rules', (arch, machineType, family, bus) => {
+    const a = createQemuArch({ arch, machineType });
+    expect(a.machineType).toBe(machineType);
+    expect(a.machineFamily).toBe(family);
+    expect(a.machine.type).toBe(machineType);
+    expect(a.bridgeBus).toBe(bus);
+  });
+
+  it.each([
+    ['amd64', 'pc-q35-'],
+    ['amd64', 'pc-q35-7'],
+    ['amd64', 'microvm-7.2'],
+    ['amd64', 'pc-i440fx-7.2x'],
+  ] as const)('%s %s is not a known versioned machine', (arch, machineType) => {
+    expect(errorOf(() => createQemuArch({ arch, machineType })).code).toBe('QEMU_ARCH_UNKNOWN_MACHINE');
+  });
+
   it('unknown machines are refused with the known list', () => {
     const e = errorOf(() => createQemuArch({ arch: 'amd64', machineType: 'pc-lite' }));
     expect(e.code).toBe('QEMU_ARCH_UNKNOWN_MACHINE');
     expect(e.path).toBe('options.machineType');
-    expect(e.message).toContain('pc, q35, virt, microvm');
+    expect(e.message).toContain('pc (pc-i440fx-X.Y), q35 (pc-q35-X.Y), virt, microvm');
     expect(errorOf(() => createQemuArch({ arch: 's390x', machineType: 'pc' })).code).toBe(
       'QEMU_ARCH_UNKNOWN_MACHINE',
     );

@@ -58,8 +58,10 @@ export type ImageAttachment = 'nvdimm' | 'virtio-blk';
 export interface QemuArch {
   /** Architecture. */
   readonly arch: ArchName;
-  /** Machine type. */
+  /** Machine type, as given (`q35` or a versioned `pc-q35-7.2`). */
   readonly machineType: string;
+  /** The machine's unversioned alias (`q35` for `pc-q35-7.2`), which the rules are keyed by. */
+  readonly machineFamily: string;
   /** `-machine` for @vmm/argv. */
   readonly machine: Readonly<MachineConfig>;
   /** Accelerator. */
@@ -153,11 +155,19 @@ export function createQemuArch(options: QemuArchOptions): QemuArch {
   const o = parseQemuArchOptions(options);
   const rules = ARCH_RULES[o.arch];
   const machineType = o.machineType ?? rules.defaultMachine;
-  const m = rules.machines.find((x) => x.type === machineType);
+  const m = rules.machines.find(
+    (x) =>
+      x.type === machineType ||
+      (x.versionedPrefix !== null &&
+        machineType.startsWith(x.versionedPrefix) &&
+        /^\d+\.\d+$/.test(machineType.slice(x.versionedPrefix.length))),
+  );
   if (m === undefined) {
     throw new QemuArchError(
       'QEMU_ARCH_UNKNOWN_MACHINE',
-      `unknown machine type ${JSON.stringify(machineType)} for ${o.arch}; known: ${rules.machines.map((x) => x.type).join(', ')}`,
+      `unknown machine type ${JSON.stringify(machineType)} for ${o.arch}; known: ${rules.machines
+        .map((x) => (x.versionedPrefix === null ? x.type : `${x.type} (${x.versionedPrefix}X.Y)`))
+        .join(', ')}`,
       { path: 'options.machineType' },
     );
   }
@@ -233,6 +243,7 @@ export function createQemuArch(options: QemuArchOptions): QemuArch {
   const arch: QemuArch = Object.freeze({
     arch: o.arch,
     machineType,
+    machineFamily: m.type,
     machine,
     accel,
     qemuPath: o.qemuPath ?? m.qemuPath,

@@ -10,11 +10,15 @@ export const AMD64_QEMU_PATH = '/usr/bin/qemu-system-x86_64';
 /** Kata's `MaxQemuVCPUs` on amd64. */
 export const AMD64_MAX_VCPUS = 240;
 
+/** Versioned machine types QEMU has for amd64 (`pc-q35-7.2`, `pc-i440fx-7.2`). */
+const VERSIONED: Readonly<Record<string, string>> = { pc: 'pc-i440fx-', q35: 'pc-q35-' };
+
 const machine = (
   type: string,
-  rest: Omit<MachineRules, 'type' | 'qemuPath' | 'iommu' | 'pcieRootPorts'>,
+  rest: Omit<MachineRules, 'type' | 'qemuPath' | 'iommu' | 'pcieRootPorts' | 'versionedPrefix'>,
 ): MachineRules => ({
   type,
+  versionedPrefix: VERSIONED[type] ?? null,
   qemuPath: AMD64_QEMU_PATH,
   iommu: type === 'q35',
   pcieRootPorts: type === 'q35',

@@ -27,6 +27,7 @@ export const ARM64: ArchRules = defineArch({
   machines: [
     {
       type: 'virt',
+      versionedPrefix: 'virt-',
       qemuPath: ARM64_QEMU_PATH,
       bridgeType: 'pci',
       bridgeBus: 'pcie.0',

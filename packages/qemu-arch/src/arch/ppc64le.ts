@@ -17,6 +17,7 @@ export const PPC64LE: ArchRules = defineArch({
   machines: [
     {
       type: 'pseries',
+      versionedPrefix: 'pseries-',
       qemuPath: PPC64LE_QEMU_PATH,
       bridgeType: 'pci',
       bridgeBus: 'pci.0',

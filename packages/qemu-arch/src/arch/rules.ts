@@ -29,8 +29,13 @@ export type ImageRoot = 'nvdimm-dax' | 'nvdimm' | 'virtio-blk';
 
 /** What one machine type can do. */
 export interface MachineRules {
-  /** QEMU machine type (`-machine TYPE`). */
+  /** QEMU machine type (`-machine TYPE`), the unversioned alias. */
   readonly type: string;
+  /**
+   * Prefix of the versioned types of this machine (`pc-q35-` for `pc-q35-7.2`), which pin the guest ABI
+   * (needed across QEMU upgrades and for migration); `null` when QEMU has none.
+   */
+  readonly versionedPrefix: string | null;
   /** QEMU binary Kata runs for it. */
   readonly qemuPath: string;
   /** Type of the hotplug bridges, `null` when the machine has none. */

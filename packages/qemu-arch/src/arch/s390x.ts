@@ -18,6 +18,7 @@ export const S390X: ArchRules = defineArch({
   machines: [
     {
       type: 's390-ccw-virtio',
+      versionedPrefix: 's390-ccw-virtio-',
       qemuPath: S390X_QEMU_PATH,
       bridgeType: 'ccw',
       bridgeBus: null,
