@@ -80,7 +80,15 @@ export interface ScsiControllerResult {
 /** Highest usable slot on q35's `pcie.0` (0x1f holds the ICH9 functions). */
 const Q35_LAST_FREE_SLOT = 0x1e;
 
-/** Builds one sandbox's devices for a {@link QemuArch}. Mutable (bridges, network counter); never shared. */
+/**
+ * Builds one sandbox's devices for a {@link QemuArch}. Mutable (bridges, network counter); never shared.
+ *
+ * Every builder validates what it returns with @vmm/argv's schema: a value QEMU cannot take throws
+ * `QEMU_ARCH_INVALID_OPTIONS` (the `ArgvError` is the `cause`). On s390x, builders that place a device
+ * on the CCW bridge (console, block, image, SCSI controller, 9p, vsock, network, RNG) also throw the
+ * allocator's `QEMU_ARCH_NO_BRIDGE`, `QEMU_ARCH_BRIDGE_FULL` and `QEMU_ARCH_DUPLICATE_DEVICE` (e.g. a
+ * second console); an invalid device never takes a slot.
+ */
 export class ArchDevices {
   /** The architecture. */
   readonly arch: QemuArch;

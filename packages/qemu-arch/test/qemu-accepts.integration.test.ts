@@ -23,7 +23,11 @@ const CASES: Case[] = [
   { name: 'amd64 q35 + vIOMMU', options: { arch: 'amd64', machineType: 'q35', iommu: true }, rootPorts: 2 },
   // microvm's virtio-mmio needs ioeventfd (KVM) for an IO thread, so none under TCG.
   { name: 'amd64 microvm', options: { arch: 'amd64', machineType: 'microvm' }, ioThread: false },
-  { name: 'amd64 pc-q35-7.2 (versioned)', options: { arch: 'amd64', machineType: 'pc-q35-7.2' }, rootPorts: 1 },
+  {
+    name: 'amd64 pc-q35-7.2 (versioned)',
+    options: { arch: 'amd64', machineType: 'pc-q35-7.2' },
+    rootPorts: 1,
+  },
   { name: 'arm64 virt', options: { arch: 'arm64' } },
   { name: 'arm64 virt-7.2 (versioned)', options: { arch: 'arm64', machineType: 'virt-7.2' } },
   { name: 'ppc64le pseries', options: { arch: 'ppc64le' } },
