@@ -162,7 +162,10 @@ export type NumaDistanceConfig = z.infer<typeof numaDistanceSchema>;
 export const kernelSchema = z.strictObject({
   /** Kernel image (`-kernel`). */
   path: hostPath,
-  /** Initrd (`-initrd`). @default none */
+  /**
+   * Initrd (`-initrd`), written literally (a plain path for Linux kernels). For a multiboot kernel QEMU
+   * splits this at commas into modules, so give such kernels comma-free paths. @default none
+   */
   initrdPath: hostPath.optional(),
   /** Command line (`-append`, its own argv element). @default none */
   params: optionText.optional(),

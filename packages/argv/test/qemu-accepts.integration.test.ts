@@ -398,6 +398,48 @@ describe('ppc64 / pef-guest (qemu-system-ppc64, TCG)', () => {
   });
 });
 
+describe('direct kernel boot', () => {
+  it('loads -kernel (path with ","), -initrd and an -append with commas and spaces', async () => {
+    // A minimal multiboot kernel (a.out-kludge header, then `hlt`): QEMU validates and loads it at
+    // machine init, so a paused VM proves the files were read. No guest kernel is needed.
+    const image = Buffer.alloc(64, 0xf4);
+    const magic = 0x1badb002;
+    const flags = 0x00010000;
+    for (const [i, v] of [
+      magic,
+      flags,
+      -(magic + flags) >>> 0,
+      0x100000,
+      0x100000,
+      0,
+      0,
+      0x100020,
+    ].entries()) {
+      image.writeUInt32LE(v >>> 0, i * 4);
+    }
+    writeFileSync(at('mb,kernel.bin'), image);
+    // For a multiboot kernel QEMU reads -initrd as a comma-separated module list (a Linux kernel's
+    // -initrd is a plain path), so this module lives in a directory without commas.
+    await using plain = await makeTempDir('vmm-argv-mb-');
+    writeFileSync(plain.join('initrd.img'), 'module');
+    const { q, qmp, argv } = await start({
+      machine: { type: 'q35' },
+      kernel: {
+        path: at('mb,kernel.bin'),
+        initrdPath: plain.join('initrd.img'),
+        params: 'console=ttyS0,115200 root=/dev/vda1  quiet',
+      },
+    });
+    try {
+      expect(argv.slice(-2)).toEqual(['-append', 'console=ttyS0,115200 root=/dev/vda1  quiet']);
+      expect(await qmp.execute('query-status')).toMatchObject({ running: false, status: 'prelaunch' });
+    } finally {
+      await qmp.close();
+      await q.kill();
+    }
+  });
+});
+
 /** Messages QEMU prints when it cannot parse an option: none of these may appear. */
 const SYNTAX =
   /Invalid parameter|Property '[^']*' not found|expects|Could not parse|Parameter '[^']*' is missing|Duplicate ID|invalid option/;
