@@ -117,19 +117,7 @@ export async function resolvePackages(signal: AbortSignal, onUpdate: () => void)
       );
     }
     onUpdate();
-    const r = await execa('apt-get', ['update', '-qq'], {
-      env: ENV,
-      reject: false,
-      cancelSignal: signal,
-      stdin: 'ignore',
-      all: true,
-    });
-    if (signal.aborted) throw signal.reason;
-    if (r.exitCode !== 0) {
-      throw new GuestError('GUEST_APT_FAILED', `apt-get update failed (exit ${r.exitCode})`, {
-        stderr: r.all,
-      });
-    }
+    await aptGetUpdate(signal);
     resolved = await tryResolve(signal);
   }
   if (resolved === undefined) {
@@ -139,6 +127,31 @@ export async function resolvePackages(signal: AbortSignal, onUpdate: () => void)
     );
   }
   return resolved;
+}
+
+/**
+ * `apt-get update -qq` (root only).
+ * @throws {GuestError} `GUEST_APT_FAILED` with apt's output.
+ */
+export async function aptGetUpdate(signal: AbortSignal): Promise<void> {
+  const r = await execa('apt-get', ['update', '-qq'], {
+    env: ENV,
+    reject: false,
+    cancelSignal: signal,
+    stdin: 'ignore',
+    all: true,
+  });
+  if (signal.aborted) throw signal.reason;
+  if (r.exitCode !== 0) {
+    throw new GuestError('GUEST_APT_FAILED', `apt-get update failed (exit ${r.exitCode})`, { stderr: r.all });
+  }
+}
+
+const downloadFailures = new WeakSet<object>();
+
+/** True for the error {@link downloadDebs} throws when apt-get download fails (e.g. a version gone from the mirror). */
+export function isDownloadFailure(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && downloadFailures.has(error);
 }
 
 async function tryResolve(signal: AbortSignal): Promise<ResolvedPackages | undefined> {
@@ -184,10 +197,12 @@ export async function downloadDebs(
   );
   if (signal.aborted) throw signal.reason;
   if (r.exitCode !== 0) {
-    throw new GuestError(
+    const error = new GuestError(
       'GUEST_APT_FAILED',
       `apt-get download ${pkgs.map((p) => `${p.name}=${p.version}`).join(' ')} failed (exit ${r.exitCode})`,
       { stderr: r.all },
     );
+    downloadFailures.add(error);
+    throw error;
   }
 }

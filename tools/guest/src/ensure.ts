@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { resolvePackages } from './apt.js';
+import { aptGetUpdate, isDownloadFailure, type ResolvedPackages, resolvePackages } from './apt.js';
 import { aptStateKey, readAptMemo, writeAptMemo } from './apt-memo.js';
 import { readAssets } from './assets.js';
 import { buildGuest, fileInfo, GUEST_FILES } from './build.js';
@@ -67,7 +67,8 @@ function validate<T>(schema: z.ZodType<T>, value: unknown): T {
  * `GUEST_LOCK_TIMEOUT`, `GUEST_ABORTED`, `GUEST_TIMEOUT`.
  */
 export async function ensureGuest(options?: EnsureGuestOptions): Promise<GuestImage> {
-  const opts = validate(ensureOptionsSchema, options) as EnsureGuestOptions;
+  validate(ensureOptionsSchema, options);
+  const opts: EnsureGuestOptions = options ?? {};
   const startedAt = Date.now();
   const timeoutMs = opts.timeoutMs ?? 600_000;
   const timeout = AbortSignal.timeout(timeoutMs);
@@ -100,47 +101,65 @@ export async function ensureGuest(options?: EnsureGuestOptions): Promise<GuestIm
       'resolve',
       `${packages.kernel.name} ${packages.kernel.version}, ${packages.busybox.name} ${packages.busybox.version}${memoised ? ' (apt state unchanged since the last lookup)' : ''}`,
     );
-    const stamp = computeStamp({
-      kernel: packages.kernel,
-      busybox: packages.busybox,
-      initSha256: assets.sha256,
-      builderVersion: BUILDER_VERSION,
-    });
-    const dir = join(root, packages.release);
-    if (opts.force !== true) {
-      const cached = await loadRelease(dir);
-      if (cached?.manifest.stamp === stamp) {
-        step('cached', `${dir} is current`);
-        step('done', `reused ${packages.release}`);
-        return cached;
-      }
-    }
-    await mkdir(root, { recursive: true });
-    step('lock', `locking ${join(root, '.lock')}`);
-    const lock = await acquireLock(join(root, '.lock'), opts.lockTimeoutMs ?? 600_000, signal);
-    try {
+    const ensureFor = async (packages: ResolvedPackages): Promise<GuestImage> => {
+      const stamp = computeStamp({
+        kernel: packages.kernel,
+        busybox: packages.busybox,
+        initSha256: assets.sha256,
+        builderVersion: BUILDER_VERSION,
+      });
+      const dir = join(root, packages.release);
       if (opts.force !== true) {
-        // Another process may have built it while we waited.
         const cached = await loadRelease(dir);
         if (cached?.manifest.stamp === stamp) {
-          step('cached', `${dir} was built by another process`);
+          step('cached', `${dir} is current`);
           step('done', `reused ${packages.release}`);
           return cached;
         }
       }
-      await buildGuest({ root, packages, assets, signal, step, startedAt });
-    } finally {
-      await lock.release();
-    }
-    const built = await loadRelease(dir);
-    if (built === undefined) {
-      throw new GuestError(
-        'GUEST_MANIFEST_INVALID',
-        `${dir} does not hold a valid guest right after building it`,
+      await mkdir(root, { recursive: true });
+      step('lock', `locking ${join(root, '.lock')}`);
+      const lock = await acquireLock(join(root, '.lock'), opts.lockTimeoutMs ?? 600_000, signal);
+      try {
+        if (opts.force !== true) {
+          // Another process may have built it while we waited.
+          const cached = await loadRelease(dir);
+          if (cached?.manifest.stamp === stamp) {
+            step('cached', `${dir} was built by another process`);
+            step('done', `reused ${packages.release}`);
+            return cached;
+          }
+        }
+        await buildGuest({ root, packages, assets, signal, step, startedAt });
+      } finally {
+        await lock.release();
+      }
+      const built = await loadRelease(dir);
+      if (built === undefined) {
+        throw new GuestError(
+          'GUEST_MANIFEST_INVALID',
+          `${dir} does not hold a valid guest right after building it`,
+        );
+      }
+      step('done', `built ${packages.release} in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+      return built;
+    };
+    try {
+      return await ensureFor(packages);
+    } catch (error) {
+      // The lists named a version the mirror no longer has (a security update replaced the ABI):
+      // refresh them once, as root, and resolve again.
+      if (!isDownloadFailure(error) || process.getuid?.() !== 0) throw error;
+      step('update', 'apt-get download failed: apt-get update, then resolving again');
+      await aptGetUpdate(signal);
+      packages = await resolvePackages(signal, () => undefined);
+      await writeAptMemo(memoFile, await aptStateKey(), packages);
+      step(
+        'resolve',
+        `${packages.kernel.name} ${packages.kernel.version}, ${packages.busybox.name} ${packages.busybox.version}`,
       );
+      return await ensureFor(packages);
     }
-    step('done', `built ${packages.release} in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
-    return built;
   } catch (error) {
     throw asGuestError(error, signal, timeout, timeoutMs);
   }
