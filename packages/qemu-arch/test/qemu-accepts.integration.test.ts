@@ -6,7 +6,15 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeQemuArgv, type QemuConfig } from '@vmm/argv';
-import { childPids, killAllQemus, liveQemus, makeTempDir, spawnQemu, type TempDir } from '@vmm/test-utils';
+import {
+  childPids,
+  killAllQemus,
+  liveQemus,
+  makeTempDir,
+  openSocketCount,
+  spawnQemu,
+  type TempDir,
+} from '@vmm/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeSandboxConfig, createQemuArch, type QemuArchOptions } from '../src/index.js';
 import { connectQmp } from './qmp.js';
@@ -35,13 +43,17 @@ const CASES: Case[] = [
 ];
 
 let tmp: TempDir;
+let socketsBefore = 0;
 beforeAll(async () => {
+  socketsBefore = openSocketCount();
   tmp = await makeTempDir('qemu-arch-');
 });
 afterAll(async () => {
   await killAllQemus();
   expect(liveQemus().size).toBe(0);
   expect(childPids()).toEqual([]);
+  // every QMP connection these tests opened is closed again
+  expect(openSocketCount()).toBeLessThanOrEqual(socketsBefore);
   await tmp.remove();
 });
 

@@ -4,7 +4,15 @@
  * hotplugged at the allocator's bridge address lands on that bridge at that slot.
  */
 import { encodeQemuArgv } from '@vmm/argv';
-import { childPids, killAllQemus, liveQemus, makeTempDir, spawnQemu, type TempDir } from '@vmm/test-utils';
+import {
+  childPids,
+  killAllQemus,
+  liveQemus,
+  makeTempDir,
+  openSocketCount,
+  spawnQemu,
+  type TempDir,
+} from '@vmm/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeSandboxConfig, createQemuArch } from '../src/index.js';
 import { connectQmp } from './qmp.js';
@@ -17,13 +25,17 @@ interface PciDevice {
 }
 
 let tmp: TempDir;
+let socketsBefore = 0;
 beforeAll(async () => {
+  socketsBefore = openSocketCount();
   tmp = await makeTempDir('qemu-arch-pci-');
 });
 afterAll(async () => {
   await killAllQemus();
   expect(liveQemus().size).toBe(0);
   expect(childPids()).toEqual([]);
+  // every QMP connection these tests opened is closed again
+  expect(openSocketCount()).toBeLessThanOrEqual(socketsBefore);
   await tmp.remove();
 });
 
