@@ -116,6 +116,9 @@ describe('checkAcrnHost', () => {
       code: 'ACRN_INVALID_CONFIG',
       path: ['devRoot'],
     });
+    await expect(checkAcrnHost({ signal: AbortSignal.abort() })).rejects.toMatchObject({
+      code: 'ACRN_ABORTED',
+    });
   });
 
   it('runs against the real host', async () => {

@@ -3,7 +3,7 @@ import { access, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HostCheck } from '@vmm/hostinfo';
 import { z } from 'zod';
-import { parseWith } from './errors.js';
+import { abortError, parseWith } from './errors.js';
 import { ACRN_DM_PATH, ACRNCTL_PATH } from './lifecycle.js';
 import { plainString } from './schema.js';
 
@@ -17,6 +17,7 @@ const optionsSchema = z.strictObject({
   procRoot: plainString.default('/proc'),
   acrnDmPath: plainString.default(ACRN_DM_PATH),
   acrnctlPath: plainString.default(ACRNCTL_PATH),
+  signal: z.instanceof(AbortSignal).optional(),
 });
 
 /** Options of {@link checkAcrnHost}. */
@@ -29,6 +30,8 @@ export interface AcrnHostCheckOptions {
   acrnDmPath?: string;
   /** The acrnctl binary to look for. @default '/usr/bin/acrnctl' */
   acrnctlPath?: string;
+  /** Abandons the checks (`ACRN_ABORTED`). */
+  signal?: AbortSignal;
 }
 
 type Found =
@@ -158,14 +161,17 @@ async function cpuCheck(procRoot: string): Promise<HostCheck> {
  * exists), `acrn-intel-cpu` (Kata's `kata-check` requires GenuineIntel for ACRN),
  * `acrn-dm-binary` and `acrnctl-binary` (present, regular, executable). Returns the same
  * {@link HostCheck} objects `vmm check` prints. Reads only; never opens the device.
- * @throws {AcrnError} `ACRN_INVALID_CONFIG` for invalid options.
+ * @throws {AcrnError} `ACRN_INVALID_CONFIG` for invalid options, `ACRN_ABORTED`.
  */
 export async function checkAcrnHost(options: AcrnHostCheckOptions = {}): Promise<HostCheck[]> {
   const o = parseWith(optionsSchema, options, 'checkAcrnHost');
-  return Promise.all([
+  if (o.signal?.aborted) throw abortError(o.signal, 'checkAcrnHost');
+  const checks = await Promise.all([
     deviceCheck(o.devRoot),
     cpuCheck(o.procRoot),
     binaryCheck('acrn-dm-binary', 'acrn-dm', o.acrnDmPath, 'start ACRN VMs'),
     binaryCheck('acrnctl-binary', 'acrnctl', o.acrnctlPath, 'hotplug block devices (blkrescan)'),
   ]);
+  if (o.signal?.aborted) throw abortError(o.signal, 'checkAcrnHost');
+  return checks;
 }

@@ -1,4 +1,4 @@
-import { access, readlink } from 'node:fs/promises';
+import { readlink, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { execa, type ResultPromise } from 'execa';
 import { z } from 'zod';
@@ -54,7 +54,10 @@ export interface LaunchAcrnDmOptions {
   readyTimeoutMs?: number;
   /** acrn-dm must stay up this long to count as started (it exits early on bad arguments). @default 200 */
   settleMs?: number;
-  /** Also wait until this path exists, e.g. the console socket acrn-dm creates. */
+  /**
+   * Also wait until this path exists, e.g. the console socket acrn-dm creates. A file already
+   * there before the launch only counts once it has been replaced.
+   */
   readyPath?: string;
   /** Extra environment variables for acrn-dm (added to this process's). */
   env?: Record<string, string>;
@@ -254,6 +257,13 @@ export async function launchAcrnDm(
   const command = [o.path, ...argv];
   if (o.signal?.aborted) throw abortError(o.signal, 'launching acrn-dm');
 
+  // A file left at readyPath by an earlier run does not count: it must appear (or be replaced,
+  // as acrn-dm unlinks and rebinds its socket) after this launch.
+  const stale = o.readyPath === undefined ? undefined : await identity(o.readyPath);
+  const readyPathCreated = async (): Promise<boolean> => {
+    const now = await identity(o.readyPath!);
+    return now !== undefined && now !== stale;
+  };
   const out = new OutputTail(o.outputLimit);
   const err = new OutputTail(o.outputLimit);
   const subprocess = execa(o.path, argv, {
@@ -312,7 +322,7 @@ export async function launchAcrnDm(
         );
       }
       const elapsed = performance.now() - started;
-      if (elapsed >= o.settleMs && (o.readyPath === undefined || (await exists(o.readyPath)))) return vm;
+      if (elapsed >= o.settleMs && (o.readyPath === undefined || (await readyPathCreated()))) return vm;
       if (elapsed >= o.readyTimeoutMs) {
         throw new AcrnError(
           'ACRN_READY_TIMEOUT',
@@ -328,12 +338,13 @@ export async function launchAcrnDm(
   }
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Identity of a file (device, inode, change time), or undefined when it does not exist. */
+async function identity(path: string): Promise<string | undefined> {
   try {
-    await access(path);
-    return true;
+    const s = await stat(path, { bigint: true });
+    return `${s.dev}:${s.ino}:${s.ctimeNs}`;
   } catch {
-    return false;
+    return undefined;
   }
 }
 

@@ -3,6 +3,7 @@
  * ACRN itself is not exercised: it cannot run on these machines.
  */
 import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { activeResources, childPids, isAlive, makeTempDir, type TempDir } from '@vmm/test-utils';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -116,6 +117,28 @@ describe('launchAcrnDm', () => {
     }
     expect(isAlive(pid)).toBe(false);
     expect(await recordedSignals(fakes.dir)).toContain(`${pid} SIGINT`);
+  });
+
+  it('does not take a console socket left by an earlier run as readiness', async () => {
+    const config = sandbox();
+    await writeFile(consoleOf(config), 'left over');
+    const error = await caught(
+      launchAcrnDm(config, {
+        path: fakes.acrnDm,
+        readyPath: consoleOf(config),
+        readyTimeoutMs: 500,
+        env: { FAKE_ACRN_DM: 'no-console' },
+      }),
+    );
+    expect(error.code).toBe('ACRN_READY_TIMEOUT');
+    // when acrn-dm replaces it, it counts
+    const vm = await launchAcrnDm(config, {
+      path: fakes.acrnDm,
+      readyPath: consoleOf(config),
+      readyTimeoutMs: SLOW,
+    });
+    expect(await readFile(consoleOf(config), 'utf8')).toBe('');
+    await vm.stop();
   });
 
   it('escalates to SIGKILL when acrn-dm ignores SIGINT', async () => {
