@@ -116,7 +116,8 @@ export interface AcrnDmProcess extends AsyncDisposable {
   stderrTail(): string;
   /**
    * SIGINT, wait up to `timeoutMs`, then SIGKILL. Idempotent: concurrent and later calls share
-   * the first call's result. Never signals anything but acrn-dm's own pid.
+   * the first call's result (after a failed call, the next one tries again). Never signals
+   * anything but acrn-dm's own pid.
    * @throws {AcrnError} `ACRN_STOP_FAILED` if it survives SIGKILL, `ACRN_ABORTED`.
    */
   stop(options?: StopAcrnDmOptions): Promise<AcrnStopResult>;
@@ -176,7 +177,11 @@ class AcrnDm implements AcrnDmProcess {
 
   stop(options: StopAcrnDmOptions = {}): Promise<AcrnStopResult> {
     const o = parseWith(stopOptionsSchema, options, 'stop');
-    this.#stopping ??= this.#stop(o.timeoutMs, o.signal);
+    // Share a stop in progress or done; after a failed one (e.g. aborted) the next call starts afresh.
+    this.#stopping ??= this.#stop(o.timeoutMs, o.signal).catch((error: unknown) => {
+      this.#stopping = undefined;
+      throw error;
+    });
     return this.#stopping;
   }
 

@@ -258,10 +258,10 @@ export class AcrnUuidPool {
       const unlock = await this.#lock(signal);
       try {
         const state = await this.#read();
+        const before = JSON.stringify(state);
         for (const [uuid, lease] of Object.entries(state.leases)) {
           if (!alive(lease.pid)) delete state.leases[uuid];
         }
-        const before = JSON.stringify(state);
         const result = fn(state);
         if (JSON.stringify(state) !== before) await this.#write(state);
         return result;

@@ -169,6 +169,8 @@ describe('launchAcrnDm', () => {
     expect(error.code).toBe('ACRN_ABORTED');
     expect(isAlive(vm.pid)).toBe(false);
     expect((await vm.exited).signal).toBe('SIGKILL');
+    // a later stop (e.g. await using) does not rethrow: it is already down
+    expect(await vm.stop()).toEqual({ exitCode: undefined, signal: 'SIGKILL', stoppedBy: 'none' });
   });
 
   it('fails with acrn-dm stderr and exit code when it exits during startup', async () => {
