@@ -71,8 +71,8 @@ export type QmpSocketConfig = z.infer<typeof qmpSocketSchema>;
 
 /** Guest memory (`-m`). */
 export const memorySchema = z.strictObject({
-  /** RAM size, e.g. `2048M`, `2G`. */
-  size: sizeString,
+  /** RAM size, e.g. `2048M`, `2G` (not zero). */
+  size: sizeString.refine((s) => /[1-9]/.test(s), 'must not be zero'),
   /** Hotplug slots (`slots=`, 1..255). @default none */
   slots: positiveInt.max(255).optional(),
   /** Maximum memory with hotplug (`maxmem=`). @default none */

@@ -135,6 +135,107 @@ export function validateDevice(device: unknown): Device {
   return r.data;
 }
 
+/** QEMU keeps one id namespace per option kind; the same id twice in one is refused at start-up. */
+type IdSpace = 'device' | 'object' | 'chardev' | 'netdev' | 'drive' | 'fsdev';
+
+/** The ids each device kind defines, with their namespace and field. */
+function deviceIds(d: Device): Array<[IdSpace, string, string | undefined]> {
+  switch (d.kind) {
+    case 'memory-backend-file':
+      return [
+        ['object', 'id', d.id],
+        ['device', 'deviceId', d.deviceId],
+      ];
+    case 'tdx-guest':
+    case 'pef-guest':
+      return [
+        ['object', 'id', d.id],
+        ['device', 'deviceId', d.deviceId],
+      ];
+    case 'memory-backend-epc':
+    case 'sev-guest':
+    case 'sev-snp-guest':
+    case 's390-pv-guest':
+    case 'rng':
+      return [['object', 'id', d.id]];
+    case 'fs':
+      return [['fsdev', 'id', d.id]];
+    case 'char':
+      return [
+        ['chardev', 'id', d.id],
+        ['device', 'deviceId', d.deviceId],
+      ];
+    case 'net':
+      return [['netdev', 'id', d.id]];
+    case 'block':
+      return [['drive', 'id', d.id]];
+    case 'vhost-user-net':
+      return [
+        ['chardev', 'charDevId', d.charDevId],
+        ['netdev', 'typeDevId', d.typeDevId],
+      ];
+    case 'vhost-user-scsi':
+    case 'vhost-user-blk':
+      return [
+        ['chardev', 'charDevId', d.charDevId],
+        ['device', 'typeDevId', d.typeDevId],
+      ];
+    case 'vhost-user-fs':
+      return [['chardev', 'charDevId', d.charDevId]];
+    case 'serial':
+    case 'pcie-root-port':
+    case 'pcie-switch-upstream-port':
+    case 'pcie-switch-downstream-port':
+    case 'pxb-pcie':
+    case 'vfio':
+    case 'scsi-controller':
+    case 'bridge':
+    case 'vsock':
+    case 'balloon':
+    case 'loader':
+      return [['device', 'id', d.id]];
+    case 'legacy-serial':
+    case 'iommu':
+    case 'pvpanic':
+      return [];
+  }
+}
+
+/**
+ * Refuse an id used twice in one QEMU namespace (QEMU would refuse to start), and ids that collide with
+ * the ones the encoder itself writes (`dimm1`, `numa-mem<N>`).
+ * @throws {ArgvError} `ARGV_CONFLICT` at the second occurrence.
+ */
+function checkUniqueIds(cfg: QemuConfig): void {
+  const seen = new Map<string, string>();
+  const claim = (space: IdSpace, id: string | undefined, path: string): void => {
+    if (id === undefined) return;
+    const key = `${space}\0${id}`;
+    const first = seen.get(key);
+    if (first !== undefined) {
+      throw new ArgvError(
+        'ARGV_CONFLICT',
+        `${path}: ${space} id ${JSON.stringify(id)} is already used by ${first}`,
+        {
+          path,
+        },
+      );
+    }
+    seen.set(key, path);
+  };
+  if (cfg.memory !== undefined) {
+    const nodes = cfg.numaNodes?.length ?? 0;
+    if (nodes === 0) claim('object', 'dimm1', 'memory');
+    for (let i = 0; i < nodes; i++) claim('object', `numa-mem${i}`, `numaNodes[${i}]`);
+  }
+  cfg.ioThreads?.forEach((t, i) => {
+    claim('object', t.id, `ioThreads[${i}].id`);
+  });
+  cfg.devices?.forEach((d, i) => {
+    for (const [space, field, id] of deviceIds(d)) claim(space, id, `devices[${i}].${field}`);
+  });
+}
+
 const DIMM_ARCHES: readonly Arch[] = ['amd64', '386', 'ppc64le', 'arm64'];
 
 function pushMemoryKnobs(out: string[], cfg: QemuConfig, arch: Arch, ctx: EncodeContext): void {
@@ -230,6 +331,7 @@ export interface EncodeOptions {
  */
 export function encodeQemuArgv(config: QemuConfig, options: EncodeOptions = {}): QemuArgv {
   const cfg = options.trusted === true ? config : validateQemuConfig(config);
+  checkUniqueIds(cfg);
   const arch = cfg.arch ?? 'amd64';
   const { ctx, state } = createContext({
     arch,

@@ -16,6 +16,13 @@ const cases: Array<[string, unknown, ArgvErrorCode, string]> = [
   ['id with a comma', { devices: [{ kind: 'rng', id: 'a,b' }] }, 'ARGV_INVALID_ID', 'devices[0].id'],
   ['iothread id', { ioThreads: [{ id: 'io thread' }] }, 'ARGV_INVALID_ID', 'ioThreads[0].id'],
   ['negative memory size', { memory: { size: '-1G' } }, 'ARGV_INVALID_CONFIG', 'memory.size'],
+  ['zero memory size', { memory: { size: '0M' } }, 'ARGV_INVALID_CONFIG', 'memory.size'],
+  [
+    'tap name over IFNAMSIZ',
+    { devices: [{ kind: 'net', type: 'tap', id: 'n', ifName: 'a-very-long-tap-name' }] },
+    'ARGV_INVALID_DEVICE',
+    'devices[0].ifName',
+  ],
   [
     'negative object size',
     { devices: [{ kind: 'memory-backend-epc', id: 'e', size: -4096 }] },
@@ -169,5 +176,52 @@ describe('invalid configs', () => {
     expect(ArgvError.is(fake)).toBe(false);
     expect(ArgvError.is(new Error('x'))).toBe(false);
     expect(ArgvError.is(new ArgvError('ARGV_CONFLICT', 'x'))).toBe(true);
+  });
+});
+
+describe('ids unique per QEMU namespace', () => {
+  it.each([
+    ['two drives', { devices: [blk, { ...blk }] }, 'devices[1].id'],
+    [
+      'rng object vs iothread',
+      { ioThreads: [{ id: 'r0' }], devices: [{ kind: 'rng', id: 'r0' }] },
+      'devices[0].id',
+    ],
+    [
+      'device ids across kinds',
+      {
+        devices: [
+          { kind: 'serial', id: 'x' },
+          { kind: 'balloon', id: 'x' },
+        ],
+      },
+      'devices[1].id',
+    ],
+    [
+      'chardev of a char device and a vhost-user device',
+      {
+        devices: [
+          { kind: 'char', driver: 'serial', backend: 'pty', id: 'c0' },
+          { kind: 'vhost-user-blk', socketPath: '/s', charDevId: 'c0' },
+        ],
+      },
+      'devices[1].charDevId',
+    ],
+    ["the encoder's own dimm1", { memory: { size: '1G' }, ioThreads: [{ id: 'dimm1' }] }, 'ioThreads[0].id'],
+  ])('%s -> ARGV_CONFLICT at %s', (_name, config, path) => {
+    expect(() => encodeQemuArgv(config as never)).toThrow(
+      expect.objectContaining({ code: 'ARGV_CONFLICT', path }),
+    );
+  });
+  it('the same id in different namespaces is fine (QEMU keeps them apart)', () => {
+    expect(() =>
+      encodeQemuArgv({
+        devices: [
+          { kind: 'block', id: 'x', file: '/f' },
+          { kind: 'rng', id: 'x' },
+          { kind: 'serial', id: 'x' },
+        ],
+      }),
+    ).not.toThrow();
   });
 });

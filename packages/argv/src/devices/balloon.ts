@@ -26,7 +26,10 @@ export const balloonDeviceSchema = z.strictObject({
 /** Config of a virtio-balloon device. */
 export type BalloonDeviceConfig = z.infer<typeof balloonDeviceSchema>;
 
-/** `-device virtio-balloon-<t>[,id=ID][,romfile][,devno],deflate-on-oom=on|off[,disable-modern=true][,free-page-reporting=on|off]`. */
+/**
+ * `-device virtio-balloon-<t>[,id=ID][,romfile][,devno],deflate-on-oom=on|off[,disable-modern=true][,free-page-reporting=on|off]`.
+ * @throws {ArgvError} `ARGV_INVALID_DEVICE` for a field that does not apply to the resolved transport.
+ */
 export function encodeBalloonDevice(d: BalloonDeviceConfig, ctx: EncodeContext): string[] {
   const t = resolveTransport(d, ctx);
   return [

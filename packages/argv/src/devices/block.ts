@@ -55,6 +55,7 @@ export type BlockDeviceConfig = z.infer<typeof blockDeviceSchema>;
 /**
  * `-device virtio-blk-<t>[,disable-modern=true],drive=ID[,scsi=off][,config-wce=off][,romfile][,devno]
  *  [,share-rw=on],serial=ID -drive id=ID,file=F,aio=A,format=FMT,if=IFACE[,readonly=on][,discard=unmap]`.
+ * @throws {ArgvError} `ARGV_INVALID_DEVICE` for a field that does not apply to the resolved transport.
  */
 export function encodeBlockDevice(d: BlockDeviceConfig, ctx: EncodeContext): string[] {
   const isVirtio = (d.driver ?? 'virtio-blk') === 'virtio-blk';

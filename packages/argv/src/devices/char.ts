@@ -110,7 +110,10 @@ export const serialDeviceSchema = z.strictObject({
 /** Config of a virtio-serial controller. */
 export type SerialDeviceConfig = z.infer<typeof serialDeviceSchema>;
 
-/** `-device virtio-serial-<t>[,disable-modern=true],id=ID[,romfile=R][,max_ports=N][,iommu_platform=on][,devno=D]`. */
+/**
+ * `-device virtio-serial-<t>[,disable-modern=true],id=ID[,romfile=R][,max_ports=N][,iommu_platform=on][,devno=D]`.
+ * @throws {ArgvError} `ARGV_INVALID_DEVICE` for a field that does not apply to the resolved transport.
+ */
 export function encodeSerialDevice(d: SerialDeviceConfig, ctx: EncodeContext): string[] {
   const t = resolveTransport(d, ctx);
   return [

@@ -42,6 +42,7 @@ export type FsDeviceConfig = z.infer<typeof fsDeviceSchema>;
 /**
  * `-device virtio-9p-<t>[,disable-modern=true],fsdev=ID,mount_tag=T[,romfile=R][,iommu_platform=on][,devno=D]
  *  -fsdev DRIVER,id=ID,path=P[,security_model=SM][,multidevs=M]`.
+ * @throws {ArgvError} `ARGV_INVALID_DEVICE` for a field that does not apply to the resolved transport.
  */
 export function encodeFsDevice(d: FsDeviceConfig, ctx: EncodeContext): string[] {
   const t = resolveTransport(d, ctx);

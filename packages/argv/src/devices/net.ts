@@ -26,8 +26,10 @@ export const netDeviceSchema = z
     type: z.enum(NET_TYPES),
     /** Netdev id. */
     id: qemuId,
-    /** Host interface name (`ifname=`); required unless `fds` are given. */
-    ifName: nonEmptyText.optional(),
+    /** Host interface name (`ifname=`, at most 15 bytes as IFNAMSIZ allows); required unless `fds` are given. */
+    ifName: nonEmptyText
+      .refine((s) => Buffer.byteLength(s) <= 15, 'must be at most 15 bytes (IFNAMSIZ)')
+      .optional(),
     /** PCI bus to plug into (`bus=`). @default none */
     bus: nonEmptyText.optional(),
     /** PCI slot on the bus: decimal as in govmm (`"3"` -> `addr=3`... written hex), or `0x3`/`0x3.1`. */
@@ -79,6 +81,7 @@ export function formatPciAddr(addr: string): string {
  * `-netdev tap,id=ID[,vhost=on[,vhostfds=a:b]](,fds=x:y | ,ifname=IF[,downscript=][,script=])
  *  -device driver=virtio-net-<t>,netdev=ID[,mac=M][,bus=B][,addr=A][,disable-modern=true]
  *  [,mq=on[,vectors=2N+2 (pci)]][,romfile][,iommu_platform,devno]`. Vhost fds are numbered before tap fds.
+ * @throws {ArgvError} `ARGV_INVALID_DEVICE` for a field that does not apply to the resolved transport.
  */
 export function encodeNetDevice(d: NetDeviceConfig, ctx: EncodeContext): string[] {
   const t = resolveTransport(d, ctx);

@@ -123,7 +123,10 @@ export const sevSnpGuestSchema = z.strictObject({
 /** Config of a `sev-snp-guest` object. */
 export type SevSnpGuestConfig = z.infer<typeof sevSnpGuestSchema>;
 
-/** `-object sev-snp-guest,id=ID,cbitpos=C,reduced-phys-bits=R,kernel-hashes=on[,id-block][,id-auth][,policy][,host-data]`. */
+/**
+ * `-object sev-snp-guest,id=ID,cbitpos=C,reduced-phys-bits=R,kernel-hashes=on[,id-block][,id-auth][,policy][,host-data]`.
+ * @throws {ArgvError} `ARGV_CONFLICT` when another device already chose a different firmware.
+ */
 export function encodeSevSnpGuest(d: SevSnpGuestConfig, ctx: EncodeContext): string[] {
   ctx.setFirmware(d.file, 'file');
   return [

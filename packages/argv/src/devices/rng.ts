@@ -28,7 +28,10 @@ export const rngDeviceSchema = z.strictObject({
 /** Config of a virtio-rng device. */
 export type RngDeviceConfig = z.infer<typeof rngDeviceSchema>;
 
-/** `-object rng-random,id=ID[,filename=F] -device virtio-rng-<t>,rng=ID[,disable-modern][,romfile][,iommu_platform,devno][,max-bytes=N][,period=N]`. */
+/**
+ * `-object rng-random,id=ID[,filename=F] -device virtio-rng-<t>,rng=ID[,disable-modern][,romfile][,iommu_platform,devno][,max-bytes=N][,period=N]`.
+ * @throws {ArgvError} `ARGV_INVALID_DEVICE` for a field that does not apply to the resolved transport.
+ */
 export function encodeRngDevice(d: RngDeviceConfig, ctx: EncodeContext): string[] {
   const t = resolveTransport(d, ctx);
   return [

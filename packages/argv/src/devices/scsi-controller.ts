@@ -29,7 +29,10 @@ export const scsiControllerSchema = z.strictObject({
 /** Config of a virtio-scsi controller. */
 export type ScsiControllerConfig = z.infer<typeof scsiControllerSchema>;
 
-/** `-device virtio-scsi-<t>,id=ID[,bus=B][,addr=A][,disable-modern=true][,iothread=T][,num_queues=N][,romfile][,iommu_platform,devno]`. */
+/**
+ * `-device virtio-scsi-<t>,id=ID[,bus=B][,addr=A][,disable-modern=true][,iothread=T][,num_queues=N][,romfile][,iommu_platform,devno]`.
+ * @throws {ArgvError} `ARGV_INVALID_DEVICE` for a field that does not apply to the resolved transport.
+ */
 export function encodeScsiController(d: ScsiControllerConfig, ctx: EncodeContext): string[] {
   const t = resolveTransport(d, ctx);
   return [

@@ -44,6 +44,7 @@ export type VfioDeviceConfig = z.infer<typeof vfioDeviceSchema>;
 /**
  * `-device vfio-pci,host=BDF|sysfsdev=S[,id=ID][,x-pci-vendor-id=V][,x-pci-device-id=D][,romfile=R][,bus=B]`,
  * `-device vfio-ccw,...[,bus=B][,devno=D]`, `-device vfio-ap,sysfsdev=S`.
+ * @throws {ArgvError} `ARGV_INVALID_DEVICE` for a field that does not apply to the resolved transport.
  */
 export function encodeVfioDevice(d: VfioDeviceConfig, ctx: EncodeContext): string[] {
   const t = d.transport ?? (ctx.defaultTransport === 'ccw' ? 'ccw' : 'pci');

@@ -92,7 +92,10 @@ function noDisableModern(d: TransportFields, ctx: EncodeContext): void {
   if (d.disableModern === true) ctx.fail('disableModern', 'vhost-user devices are modern-only');
 }
 
-/** `-chardev socket,id=C,path=S -netdev type=vhost-user,id=N,chardev=C,vhostforce=on -device virtio-net-<t>,netdev=N,mac=M[,romfile]`. */
+/**
+ * `-chardev socket,id=C,path=S -netdev type=vhost-user,id=N,chardev=C,vhostforce=on -device virtio-net-<t>,netdev=N,mac=M[,romfile]`.
+ * @throws {ArgvError} `ARGV_INVALID_DEVICE` for a field that does not apply to the resolved transport.
+ */
 export function encodeVhostUserNet(d: VhostUserNetConfig, ctx: EncodeContext): string[] {
   const t = resolveTransport(d, ctx);
   noDisableModern(d, ctx);
@@ -115,7 +118,10 @@ export function encodeVhostUserNet(d: VhostUserNetConfig, ctx: EncodeContext): s
   ];
 }
 
-/** `-chardev socket,... -device vhost-user-scsi-<t>,id=ID,chardev=C[,romfile]`. */
+/**
+ * `-chardev socket,... -device vhost-user-scsi-<t>,id=ID,chardev=C[,romfile]`.
+ * @throws {ArgvError} `ARGV_INVALID_DEVICE` for a field that does not apply to the resolved transport.
+ */
 export function encodeVhostUserScsi(d: VhostUserScsiConfig, ctx: EncodeContext): string[] {
   const t = resolveTransport(d, ctx);
   noDisableModern(d, ctx);
@@ -134,6 +140,7 @@ export function encodeVhostUserScsi(d: VhostUserScsiConfig, ctx: EncodeContext):
 /**
  * `-chardev socket,... -device vhost-user-blk-<t>[,id=ID],chardev=C[,romfile]`. govmm also writes
  * `logical_block_size=4096,size=512M`, properties vhost-user-blk does not have (QEMU 7.2 rejects them).
+ * @throws {ArgvError} `ARGV_INVALID_DEVICE` for a field that does not apply to the resolved transport.
  */
 export function encodeVhostUserBlk(d: VhostUserBlkConfig, ctx: EncodeContext): string[] {
   const t = resolveTransport(d, ctx);
@@ -150,7 +157,10 @@ export function encodeVhostUserBlk(d: VhostUserBlkConfig, ctx: EncodeContext): s
   ];
 }
 
-/** `-chardev socket,... -device vhost-user-fs-<t>,chardev=C,tag=T[,queue-size][,cache-size][,versiontable][,iommu,devno][,romfile]`. */
+/**
+ * `-chardev socket,... -device vhost-user-fs-<t>,chardev=C,tag=T[,queue-size][,cache-size][,versiontable][,iommu,devno][,romfile]`.
+ * @throws {ArgvError} `ARGV_INVALID_DEVICE` for a field that does not apply to the resolved transport.
+ */
 export function encodeVhostUserFs(d: VhostUserFsConfig, ctx: EncodeContext): string[] {
   const t = resolveTransport(d, ctx);
   noDisableModern(d, ctx);

@@ -30,7 +30,10 @@ export const vsockDeviceSchema = z.strictObject({
 /** Config of a vhost-vsock device. */
 export type VsockDeviceConfig = z.infer<typeof vsockDeviceSchema>;
 
-/** `-device vhost-vsock-<t>[,disable-modern=true][,vhostfd=N],id=ID,guest-cid=CID[,romfile][,iommu_platform,devno]`. */
+/**
+ * `-device vhost-vsock-<t>[,disable-modern=true][,vhostfd=N],id=ID,guest-cid=CID[,romfile][,iommu_platform,devno]`.
+ * @throws {ArgvError} `ARGV_INVALID_DEVICE` for a field that does not apply to the resolved transport.
+ */
 export function encodeVsockDevice(d: VsockDeviceConfig, ctx: EncodeContext): string[] {
   const t = resolveTransport(d, ctx);
   const fd = d.vhostFd === undefined ? undefined : ctx.allocFds([d.vhostFd], 'vhostFd', true)[0];
