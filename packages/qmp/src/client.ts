@@ -172,7 +172,8 @@ const PHASE_ABANDONED = 3;
 interface Pending {
   readonly id: number;
   readonly command: string;
-  readonly request: Record<string, unknown>;
+  /** Arguments as sent (the request object is only built when an error or a log hook needs it). */
+  readonly args: Record<string, unknown> | undefined;
   readonly frame: string;
   readonly oob: boolean;
   readonly isQuit: boolean;
@@ -184,7 +185,11 @@ interface Pending {
   wasSent: boolean;
   fds: number[] | undefined;
   fdsDuped: boolean;
+  /** Negotiation only: its own timer. Commands use `deadline` and the shared sweep timer. */
   timer: NodeJS.Timeout | undefined;
+  /** `performance.now()` by which a reply is due; 0 for none. */
+  deadline: number;
+  timeoutMs: number;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
 }
@@ -204,6 +209,26 @@ const greetingSchema = z.looseObject({
     capabilities: z.array(z.unknown()),
   }),
 });
+
+const replyParsers = new Map<string, (value: unknown) => unknown>();
+
+/** The validating reply parser of a typed command (one per command, shared by all clients). */
+function replyParser(name: string, schema: z.ZodType): (value: unknown) => unknown {
+  let parse = replyParsers.get(name);
+  if (parse === undefined) {
+    parse = (v) => {
+      const r = schema.safeParse(v);
+      if (r.success) return r.data;
+      throw new QmpError('QMP_BAD_REPLY', `${name}: unexpected reply: ${formatIssues(r.error)}`, {
+        command: name,
+        raw: safeStringify(v),
+        cause: r.error,
+      });
+    };
+    replyParsers.set(name, parse);
+  }
+  return parse;
+}
 
 function formatIssues(error: z.ZodError): string {
   return error.issues
@@ -239,6 +264,10 @@ export class QmpClient implements AsyncDisposable {
   readonly #inFlight = new Map<number, Pending>();
   #inBand = 0;
   #writeLock = false;
+  #dispatching = false;
+  #pumpScheduled = false;
+  #sweepTimer: NodeJS.Timeout | undefined;
+  #sweepAt = Number.POSITIVE_INFINITY;
   #writing: Pending | undefined;
   #preGreeting = 0;
   #greetingTimer: NodeJS.Timeout | undefined;
@@ -313,9 +342,15 @@ export class QmpClient implements AsyncDisposable {
       ? AbortSignal.any([this.#opts.signal, this.#connectAbort.signal])
       : this.#connectAbort.signal;
     let socket: Socket;
+    let usesOnData: boolean;
     try {
-      const t = await openTransport(target, { ...this.#opts, signal });
+      const t = await openTransport(target, {
+        ...this.#opts,
+        signal,
+        onData: (chunk) => this.#onData(chunk),
+      });
       socket = t.socket;
+      usesOnData = t.usesOnData;
       this.#kind = t.kind;
     } catch (err) {
       this.#teardown(
@@ -330,7 +365,7 @@ export class QmpClient implements AsyncDisposable {
     }
     this.#socket = socket;
     socket.setNoDelay?.(true);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    if (!usesOnData) socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('error', (err) => {
       this.#socketError ??= err;
     });
@@ -392,7 +427,7 @@ export class QmpClient implements AsyncDisposable {
     const p: Pending = {
       id,
       command: 'qmp_capabilities',
-      request,
+      args: enable.length > 0 ? { enable } : undefined,
       frame: `${JSON.stringify(request)}\n`,
       // Not counted in the in-band window (it is written before the window exists).
       oob: true,
@@ -403,6 +438,8 @@ export class QmpClient implements AsyncDisposable {
       fds: undefined,
       fdsDuped: false,
       timer: undefined,
+      deadline: 0,
+      timeoutMs: 0,
       signal: undefined,
       onAbort: undefined,
       resolve: () => {
@@ -471,16 +508,7 @@ export class QmpClient implements AsyncDisposable {
       } else if (args !== undefined && Object.keys(args).length > 0) {
         return Promise.reject(new QmpError('QMP_ENCODE', `${name}: takes no arguments`, { command: name }));
       }
-      const reply = def.reply as z.ZodType;
-      parse = (v) => {
-        const r = reply.safeParse(v);
-        if (r.success) return r.data;
-        throw new QmpError('QMP_BAD_REPLY', `${name}: unexpected reply: ${formatIssues(r.error)}`, {
-          command: name,
-          raw: safeStringify(v),
-          cause: r.error,
-        });
-      };
+      parse = replyParser(name, def.reply as z.ZodType);
     }
     return this.#enqueue(name, args, options ?? {}, parse);
   }
@@ -561,12 +589,12 @@ export class QmpClient implements AsyncDisposable {
       }
     }
     const id = this.#nextId++;
-    const request: Record<string, unknown> = oob ? { 'exec-oob': name } : { execute: name };
-    if (args !== undefined) request.arguments = args;
-    request.id = id;
     let frame: string;
     try {
-      frame = `${JSON.stringify(request)}\n`;
+      // Built by hand: the same bytes as JSON.stringify({execute, arguments, id}) without the object.
+      const head = oob ? '{"exec-oob":' : '{"execute":';
+      const argsJson = args === undefined ? '' : `,"arguments":${JSON.stringify(args)}`;
+      frame = `${head}${JSON.stringify(name)}${argsJson},"id":${id}}\n`;
     } catch (cause) {
       this.#closeFds(fds, fdsDuped);
       return Promise.reject(
@@ -583,7 +611,7 @@ export class QmpClient implements AsyncDisposable {
       const p: Pending = {
         id,
         command: name,
-        request,
+        args,
         frame,
         oob,
         isQuit: name === 'quit',
@@ -595,12 +623,16 @@ export class QmpClient implements AsyncDisposable {
         fds,
         fdsDuped,
         timer: undefined,
+        deadline: 0,
+        timeoutMs: 0,
         signal,
         onAbort: undefined,
       };
       const timeout = options.timeout ?? this.#opts.commandTimeout ?? 30_000;
       if (timeout > 0) {
-        p.timer = setTimeout(() => this.#onTimeout(p, timeout), timeout);
+        p.timeoutMs = timeout;
+        p.deadline = performance.now() + timeout;
+        if (p.deadline < this.#sweepAt) this.#armSweep(p.deadline);
       }
       if (signal !== undefined) {
         p.onAbort = () => this.#onAbort(p);
@@ -613,7 +645,7 @@ export class QmpClient implements AsyncDisposable {
         return;
       }
       this.#queue.push(p);
-      this.#pump();
+      this.#schedulePump();
     });
   }
 
@@ -648,8 +680,18 @@ export class QmpClient implements AsyncDisposable {
     this.#pump();
   }
 
+  /** Batch the commands issued in one synchronous burst into one write. */
+  #schedulePump(): void {
+    if (this.#pumpScheduled) return;
+    this.#pumpScheduled = true;
+    queueMicrotask(() => {
+      this.#pumpScheduled = false;
+      this.#pump();
+    });
+  }
+
   #pump(): void {
-    if (this.#state !== 'ready' || this.#writeLock) return;
+    if (this.#state !== 'ready' || this.#writeLock || this.#dispatching) return;
     let batch = '';
     const sent: Pending[] = [];
     while (this.#oobQueue.length > 0) {
@@ -718,7 +760,7 @@ export class QmpClient implements AsyncDisposable {
 
   #logSend(p: Pending): void {
     try {
-      this.#opts.onSend?.(JSON.stringify((this.#opts.redact ?? redactSecrets)(p.request)));
+      this.#opts.onSend?.(JSON.stringify((this.#opts.redact ?? redactSecrets)(requestOf(p))));
     } catch {
       // a logging hook must never break the connection
     }
@@ -805,6 +847,35 @@ export class QmpClient implements AsyncDisposable {
     this.#pump();
   }
 
+  /**
+   * One timer serves every command's deadline: armed for the earliest one and re-armed by the sweep,
+   * so a command costs a number instead of a timer (commands nearly always finish first).
+   */
+  #armSweep(at: number): void {
+    if (this.#sweepTimer !== undefined) clearTimeout(this.#sweepTimer);
+    this.#sweepAt = at;
+    this.#sweepTimer = setTimeout(() => this.#sweep(), Math.max(1, Math.ceil(at - performance.now())));
+  }
+
+  #sweep(): void {
+    this.#sweepTimer = undefined;
+    this.#sweepAt = Number.POSITIVE_INFINITY;
+    if (this.#state === 'closed') return;
+    const now = performance.now() + 0.5;
+    let next = Number.POSITIVE_INFINITY;
+    const check = (p: Pending): void => {
+      if (p.deadline === 0 || (p.phase !== PHASE_QUEUED && p.phase !== PHASE_SENT)) return;
+      if (p.deadline <= now) this.#onTimeout(p, p.timeoutMs);
+      else if (p.deadline < next) next = p.deadline;
+    };
+    for (const p of [...this.#inFlight.values()]) check(p);
+    for (let i = this.#qhead; i < this.#queue.length; i++) check(this.#queue[i]!);
+    for (const p of [...this.#oobQueue]) check(p);
+    if (this.#writing !== undefined) check(this.#writing);
+    if ((this.#state as QmpState) !== 'closed' && next !== Number.POSITIVE_INFINITY && next < this.#sweepAt)
+      this.#armSweep(next);
+  }
+
   #onTimeout(p: Pending, ms: number): void {
     const sent = p.phase === PHASE_SENT;
     const err = new QmpTimeoutError(
@@ -841,12 +912,19 @@ export class QmpClient implements AsyncDisposable {
       );
       return;
     }
-    for (let i = 0; i < frames.length; i++) {
-      if (this.#state === 'closed') return;
-      const f = frames[i]!;
-      if (f.kind === 'message') this.#onMessage(f.value);
-      else this.#onFrameError(f);
+    // Replies free window slots one by one; write the commands they make room for in one go.
+    this.#dispatching = true;
+    try {
+      for (let i = 0; i < frames.length; i++) {
+        if (this.#state === 'closed') return;
+        const f = frames[i]!;
+        if (f.kind === 'message') this.#onMessage(f.value);
+        else this.#onFrameError(f);
+      }
+    } finally {
+      this.#dispatching = false;
     }
+    this.#pump();
   }
 
   #onFrameError(f: Extract<FrameResult, { kind: 'error' }>): void {
@@ -919,7 +997,7 @@ export class QmpClient implements AsyncDisposable {
       return;
     }
     if (typeof msg.event === 'string') {
-      if (this.#greeting === undefined && this.#state !== 'ready') {
+      if (this.#greeting === undefined) {
         if (++this.#preGreeting > (this.#opts.maxPreGreetingMessages ?? 16)) {
           this.#teardown(
             'error',
@@ -937,7 +1015,7 @@ export class QmpClient implements AsyncDisposable {
       this.#onEvent(msg as unknown as QmpEvent);
       return;
     }
-    if (this.#greeting === undefined && this.#state === 'negotiating') {
+    if (this.#greeting === undefined) {
       if ('QMP' in msg) {
         this.#onGreeting(msg);
         return;
@@ -997,7 +1075,7 @@ export class QmpClient implements AsyncDisposable {
     }
     const e = msg.error as { class?: unknown; desc?: unknown } | undefined;
     if (typeof e === 'object' && e !== null && typeof e.class === 'string' && typeof e.desc === 'string') {
-      this.#settle(p, new QmpCommandError(p.command, p.id, e.class, e.desc, p.request, msg), false);
+      this.#settle(p, new QmpCommandError(p.command, p.id, e.class, e.desc, requestOf(p), msg), false);
     } else {
       this.#settle(
         p,
@@ -1305,6 +1383,8 @@ export class QmpClient implements AsyncDisposable {
     this.#state = 'closed';
     this.#closeInfo = { reason, error };
     this.#connectAbort.abort();
+    if (this.#sweepTimer !== undefined) clearTimeout(this.#sweepTimer);
+    this.#sweepTimer = undefined;
     if (this.#greetingTimer !== undefined) clearTimeout(this.#greetingTimer);
     this.#greetingTimer = undefined;
 
@@ -1384,6 +1464,15 @@ export class QmpClient implements AsyncDisposable {
       s.destroy();
     }
   }
+}
+
+/** The request object of a pending command, as it was written. */
+function requestOf(p: Pending): Record<string, unknown> {
+  const r: Record<string, unknown> =
+    p.oob && p.command !== 'qmp_capabilities' ? { 'exec-oob': p.command } : { execute: p.command };
+  if (p.args !== undefined) r.arguments = p.args;
+  r.id = p.id;
+  return r;
 }
 
 function withId(err: QmpError, id: number): QmpError {

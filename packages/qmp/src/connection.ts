@@ -33,6 +33,12 @@ export interface OpenTransportOptions {
   pid?: number;
   /** Abort the connect. */
   signal?: AbortSignal;
+  /**
+   * Receive data through this callback instead of 'data' events: for path and TCP targets the socket
+   * reads into one reused 64 KiB buffer (Node's `onread`), skipping the stream machinery. The chunk
+   * is only valid during the call. Ignored for `{ socket }` and `{ fd }` targets.
+   */
+  onData?: (chunk: Buffer) => void;
 }
 
 /** An open transport. */
@@ -41,6 +47,8 @@ export interface Transport {
   readonly kind: TransportKind;
   /** Human-readable target, for messages. */
   readonly description: string;
+  /** True when data is delivered to `onData` (else: listen for 'data'). */
+  readonly usesOnData: boolean;
 }
 
 /** Describe a target for error messages and debug names. */
@@ -68,11 +76,24 @@ function alive(pid: number): boolean {
 
 function connectOnce(
   target: { path: string } | { host: string; port: number },
-  signal?: AbortSignal,
+  signal: AbortSignal | undefined,
+  onData: ((chunk: Buffer) => void) | undefined,
 ): Promise<Socket> {
   return new Promise((resolve, reject) => {
+    const onread =
+      onData === undefined
+        ? undefined
+        : {
+            buffer: Buffer.allocUnsafe(65536),
+            callback: (n: number, buf: Uint8Array): boolean => {
+              onData((buf as Buffer).subarray(0, n));
+              return true;
+            },
+          };
     const socket =
-      'path' in target ? createConnection(target.path) : createConnection(target.port, target.host);
+      'path' in target
+        ? createConnection({ path: target.path, ...(onread ? { onread } : {}) })
+        : createConnection({ port: target.port, host: target.host, ...(onread ? { onread } : {}) });
     const cleanup = (): void => {
       socket.off('connect', onConnect);
       socket.off('error', onError);
@@ -125,7 +146,7 @@ export async function openTransport(
   if (typeof target !== 'string' && 'socket' in target) {
     const s = target.socket;
     if (s.destroyed) throw new QmpError('QMP_CONNECT_FAILED', 'the supplied socket is already destroyed');
-    return { socket: s, kind: isPipe(s) ? 'unix' : 'tcp', description };
+    return { socket: s, kind: isPipe(s) ? 'unix' : 'tcp', description, usesOnData: false };
   }
   if (typeof target !== 'string' && 'fd' in target) {
     if (!Number.isInteger(target.fd) || target.fd < 0) {
@@ -137,7 +158,7 @@ export async function openTransport(
     } catch (cause) {
       throw new QmpError('QMP_CONNECT_FAILED', `cannot open fd ${target.fd} as a socket`, { cause });
     }
-    return { socket: s, kind: isPipe(s) ? 'unix' : 'tcp', description };
+    return { socket: s, kind: isPipe(s) ? 'unix' : 'tcp', description, usesOnData: false };
   }
   const t = typeof target === 'string' ? { path: target } : target;
   if ('path' in t && Buffer.byteLength(t.path) > 107) {
@@ -147,8 +168,13 @@ export async function openTransport(
   let delay = 5;
   for (;;) {
     try {
-      const socket = await connectOnce(t, options.signal);
-      return { socket, kind: 'path' in t ? 'unix' : 'tcp', description };
+      const socket = await connectOnce(t, options.signal, options.onData);
+      return {
+        socket,
+        kind: 'path' in t ? 'unix' : 'tcp',
+        description,
+        usesOnData: options.onData !== undefined,
+      };
     } catch (err) {
       if (QmpError.is(err)) throw err;
       const code = (err as NodeJS.ErrnoException).code;
