@@ -158,7 +158,7 @@ describe('invalid configs', () => {
     expect(err?.deviceIndex).toBe(1);
     expect(err?.kind).toBe('block');
     expect(err?.message).toBe('devices[1].file (block): must not be empty');
-    expect((err?.cause as Error).name).toBe('ZodError');
+    expect((err?.cause as Error | undefined)?.name).toBe('ZodError');
   });
 
   it('collects every issue', () => {
