@@ -8,4 +8,6 @@ export const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   argv: () => import('./argv.js'),
   check: () => import('./check.js'),
   hostinfo: () => import('./hostinfo.js'),
+  qmp: () => import('./qmp.js'),
+  'qmp-shell': () => import('./qmp-shell.js'),
 };
