@@ -58,9 +58,11 @@ function validate<T>(schema: z.ZodType<T>, value: unknown): T {
  * Make sure the default guest for the current Debian kernel is built and cached, and return it.
  * Resolves `linux-image-amd64` to its ABI package through apt-cache (running `apt-get update` once
  * when the lookup finds nothing), and if the cache's `manifest.json` was built from the same
- * package versions and init scripts, returns it at once (about a second). Otherwise downloads the
- * .debs and builds, under a lock shared with other processes, into a temp directory renamed into
- * place. Only Debian's apt mirror is contacted.
+ * package versions and init scripts, returns it at once (milliseconds: the apt answer is remembered
+ * until the apt state changes). Otherwise downloads the .debs and builds, under a lock shared with
+ * other processes, into a temp directory renamed into place. If the mirror no longer has the pinned
+ * version, refreshes the lists once (root only) and resolves again. Only Debian's apt mirror is
+ * contacted.
  *
  * @throws {GuestError} `GUEST_INVALID_OPTIONS`, `GUEST_UNSUPPORTED_HOST`, `GUEST_KERNEL_NOT_FOUND`,
  * `GUEST_APT_FAILED`, `GUEST_CACHE_IO`, `GUEST_EXTRACT_FAILED`, `GUEST_MODULE_MISSING`, `GUEST_INITRAMFS_FAILED`,
