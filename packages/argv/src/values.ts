@@ -76,10 +76,18 @@ export const macAddress = z
   .string()
   .regex(/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/, 'must be a MAC address such as 52:54:00:12:34:56');
 
-/** A PCI address on a bus: `5`/`0x5` slot, optionally `.function` (`0x5.1`); decimal as in govmm. */
+/**
+ * A PCI slot for fields govmm converts (net, bridge `Addr`): decimal (`"31"`, written `1f`, as govmm
+ * does) or `0x..` (written as given), optionally `.function`.
+ */
 export const pciAddr = z
   .string()
   .regex(/^(0x[0-9A-Fa-f]{1,2}|[0-9]{1,3})(\.[0-7])?$/, 'must be a PCI slot such as 3, 0x3 or 0x3.1');
+
+/** A PCI slot in QEMU's own `addr=` syntax, written as given: hex slot (`1f`, `0x1f`), optional `.function`. */
+export const qemuPciAddr = z
+  .string()
+  .regex(/^(0x)?[0-9A-Fa-f]{1,2}(\.[0-7])?$/, 'must be a PCI slot in QEMU syntax such as 1f, 0x1f or 0x1f.1');
 
 /** A CCW device number `fe.0.0001` (css id, subchannel set, device number, hex). */
 export const ccwDevno = z

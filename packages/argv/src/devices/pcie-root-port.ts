@@ -1,8 +1,7 @@
 /** PCIe root ports (govmm `PCIeRootPortDevice`), the hotplug slots of a q35/virt machine. */
 import { z } from 'zod';
 import { buildOptions, onOff } from '../option-string.js';
-import { nonEmptyText, nonNegativeInt, pciAddr, qemuId, reserveSize } from '../values.js';
-import { formatPciAddr } from './net.js';
+import { nonEmptyText, nonNegativeInt, qemuId, qemuPciAddr, reserveSize } from '../values.js';
 
 /** A PCIe root port. */
 export const pcieRootPortSchema = z
@@ -19,8 +18,8 @@ export const pcieRootPortSchema = z
     slot: z
       .union([z.string().regex(/^(0x[0-9A-Fa-f]{1,4}|[0-9]{1,5})$/), nonNegativeInt.max(65535)])
       .optional(),
-    /** Address on the parent bus (`addr=`), written whenever set (govmm G22 only with multifunction). */
-    addr: pciAddr.optional(),
+    /** Address on the parent bus (`addr=`, QEMU syntax, written as given), whenever set (govmm G22 only with multifunction). */
+    addr: qemuPciAddr.optional(),
     /** `multifunction=on|off`. @default false */
     multifunction: z.boolean().optional(),
     /** Buses to reserve behind the port (`bus-reserve=`). */
@@ -60,7 +59,7 @@ export function encodePcieRootPort(d: PcieRootPortConfig): string[] {
       ['bus', d.bus ?? 'pcie.0'],
       ['chassis', d.chassis ?? '0x00'],
       ['slot', d.slot ?? '0x00'],
-      d.addr !== undefined && ['addr', formatPciAddr(d.addr)],
+      d.addr !== undefined && ['addr', d.addr],
       ['multifunction', onOff(d.multifunction === true)],
       d.busReserve !== undefined && ['bus-reserve', d.busReserve],
       d.pref64Reserve !== undefined && ['pref64-reserve', d.pref64Reserve],

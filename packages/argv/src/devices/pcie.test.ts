@@ -32,6 +32,13 @@ describe('pcie-root-port', () => {
       'pcie-root-port,id=rp2,bus=pcie.0,chassis=0x00,slot=0x00,addr=3,multifunction=off,pref32-reserve=1M',
     );
   });
+  it('addr is QEMU syntax, written verbatim (hex slot, as govmm)', () => {
+    expect(encodeDevice({ kind: 'pcie-root-port', id: 'r', addr: '10' }).argv[1]).toContain(',addr=10,');
+    expect(encodeDevice({ kind: 'pcie-root-port', id: 'r', addr: '1f.3' }).argv[1]).toContain(',addr=1f.3,');
+    expect(() => encodeDevice({ kind: 'pcie-root-port', id: 'r', addr: '00:04.0' })).toThrow(
+      expect.objectContaining({ code: 'ARGV_INVALID_DEVICE', path: 'addr' }),
+    );
+  });
   it('pref32 and pref64 are exclusive', () => {
     expect(() =>
       encodeDevice({ kind: 'pcie-root-port', id: 'r', pref32Reserve: '1M', pref64Reserve: '1G' }),

@@ -10,7 +10,7 @@ import {
   transportFields,
   virtioDriverName,
 } from '../transport.js';
-import { nonEmptyText, pciAddr, positiveInt, qemuId } from '../values.js';
+import { nonEmptyText, positiveInt, qemuId, qemuPciAddr } from '../values.js';
 
 /** A virtio-scsi controller. */
 export const scsiControllerSchema = z.strictObject({
@@ -19,7 +19,7 @@ export const scsiControllerSchema = z.strictObject({
   /** Bus to plug into (`bus=`). @default none */
   bus: nonEmptyText.optional(),
   /** PCI address on that bus (`addr=`, written as given, like govmm). @default none */
-  addr: pciAddr.optional(),
+  addr: qemuPciAddr.optional(),
   /** IO thread handling the controller's queues (`iothread=`), an id from `ioThreads`. @default none */
   ioThread: qemuId.optional(),
   /** Number of request queues (`num_queues=`). @default QEMU's */

@@ -23,6 +23,11 @@ describe('scsi-controller', () => {
       'virtio-scsi-pci,id=foo,bus=pci.0,addr=0x4,disable-modern=true,iothread=iothread1,num_queues=4,romfile=efi-virtio.rom',
     ]);
   });
+  it("refuses govmm's test address 00:04.0, which QEMU's addr= parser rejects", () => {
+    expect(() => encodeDevice({ kind: 'scsi-controller', id: 'foo', addr: '00:04.0' })).toThrow(
+      expect.objectContaining({ code: 'ARGV_INVALID_DEVICE', path: 'addr' }),
+    );
+  });
   it('ccw and mmio', () => {
     expect(
       encodeDevice(
