@@ -2,6 +2,12 @@
  * @vmm/guest: builds and caches vmm's default test guest (a Debian kernel booted through PVH plus a
  * busybox initramfs whose /init reports on the console), and parses that report.
  */
+export {
+  createGuestConsoleParser,
+  type GuestConsoleLine,
+  type GuestConsoleParser,
+  type GuestConsoleParserOptions,
+} from './console-parser.js';
 export { defaultGuestCacheDir, ensureGuest, findGuest, GUEST_DEFAULT_APPEND, verifyGuest } from './ensure.js';
 export { GUEST_ERROR_CODES, GuestError, type GuestErrorCode, type GuestErrorOptions } from './errors.js';
 export { encodeGuestKnobs, GUEST_KNOBS } from './knobs.js';

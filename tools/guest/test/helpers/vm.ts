@@ -7,14 +7,14 @@ import { open } from 'node:fs/promises';
 import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { type AccelChoice, guestAccel, type QemuProcess, spawnQemu } from '@vmm/test-utils';
-import { type GuestEvent, type GuestImage, parseGuestLine } from '../../src/index.js';
+import { createGuestConsoleParser, type GuestEvent, type GuestImage } from '../../src/index.js';
 
 /** Follows a growing file line by line and parses guest markers. */
 export class ConsoleTail {
   readonly lines: string[] = [];
   readonly events: { event: GuestEvent; at: number }[] = [];
   #offset = 0;
-  #partial = '';
+  #parser = createGuestConsoleParser();
   #timer: NodeJS.Timeout | undefined;
   #path: string;
   #reading = false;
@@ -36,17 +36,13 @@ export class ConsoleTail {
           const { bytesRead } = await fh.read(buf, 0, buf.length, this.#offset);
           if (bytesRead === 0) break;
           this.#offset += bytesRead;
-          this.#partial += buf.toString('latin1', 0, bytesRead);
+          for (const { line, event } of this.#parser.push(buf.subarray(0, bytesRead))) {
+            this.lines.push(line);
+            if (event !== undefined) this.events.push({ event, at: Date.now() });
+          }
         }
       } finally {
         await fh.close();
-      }
-      const parts = this.#partial.split('\n');
-      this.#partial = parts.pop() ?? '';
-      for (const line of parts) {
-        this.lines.push(line);
-        const event = parseGuestLine(line);
-        if (event !== undefined) this.events.push({ event, at: Date.now() });
       }
     } finally {
       this.#reading = false;
