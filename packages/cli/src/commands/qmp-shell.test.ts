@@ -114,7 +114,7 @@ describe('vmm qmp-shell (scripted stdin, fake QMP server)', () => {
           case 'human-monitor-command':
             return { return: `ran: ${String(req.arguments?.['command-line'])}\r\n` };
           case 'transaction':
-            return { return: { n: (req.arguments?.actions as unknown[]).length } };
+            return { return: { n: ((req.arguments?.actions ?? []) as unknown[]).length } };
           default:
             return {
               error: { class: 'CommandNotFound', desc: `The command ${req.command} has not been found` },
