@@ -84,7 +84,7 @@ describe('guest knobs and SCSI', () => {
     // Bad knobs are reported, not fatal: the poll interval falls back to 0.05 s.
     const errors = con.events.flatMap((e) => (e.event.kind === 'error' ? [e.event.message] : []));
     expect(errors).toEqual([
-      'probe.poll=fast is not a number of seconds, using 0.05',
+      'probe.poll=fast is not a positive number of seconds, using 0.05',
       'unknown module set bogus',
     ]);
 
