@@ -264,6 +264,14 @@ describe('q35 / pci: one VM with every device kind QEMU instantiates without hos
         'org.vmm,0',
       );
 
+      // -serial chardev:ch3 made the board's isa-serial with that chardev
+      const unattached = await qomChildren(qmp, '/machine/unattached');
+      const serial = [...unattached].find(([, type]) => type === 'child<isa-serial>')?.[0];
+      expect(serial).toBeDefined();
+      expect(
+        await qmp.execute('qom-get', { path: `/machine/unattached/${serial}`, property: 'chardev' }),
+      ).toBe('ch3');
+
       // QEMU opened exactly the files whose names hold "," and "="
       const files = await blockFiles(qmp);
       expect(files.get('blk0')).toBe(at('a,b=c.img'));
