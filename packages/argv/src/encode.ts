@@ -79,6 +79,8 @@ function toArgvError(error: z.ZodError, input: unknown, device = false): ArgvErr
       const given = device ? kindOf(input) : kindAt(input, segs);
       message = given === undefined ? 'missing device kind' : `unknown device kind ${JSON.stringify(given)}`;
     }
+    if (code !== 'ARGV_UNKNOWN_KIND' && code !== 'ARGV_UNKNOWN_FIELD')
+      message += gotValue(input, segs, device);
     issues.push({ code, path, message });
     if (issues.length === 1 && device) kind = kindOf(input);
     else if (issues.length === 1 && inDevices) {
@@ -100,6 +102,19 @@ function toArgvError(error: z.ZodError, input: unknown, device = false): ArgvErr
       ...(kind === undefined ? {} : { kind }),
     },
   );
+}
+
+/** ` (got "value")` for a scalar at `segs` in `input` (JSON-quoted, so control characters stay visible). */
+function gotValue(input: unknown, segs: readonly PropertyKey[], device: boolean): string {
+  let cur: unknown = input;
+  for (const seg of segs) {
+    if (typeof cur !== 'object' || cur === null) return '';
+    cur = (cur as Record<PropertyKey, unknown>)[seg];
+  }
+  if (segs.length === 0 && !device && typeof cur === 'object') return '';
+  if (typeof cur !== 'string' && typeof cur !== 'number' && typeof cur !== 'boolean') return '';
+  const text = JSON.stringify(cur);
+  return ` (got ${text.length > 80 ? `${text.slice(0, 77)}...` : text})`;
 }
 
 function kindOf(device: unknown): string | undefined {

@@ -157,8 +157,17 @@ describe('invalid configs', () => {
     }
     expect(err?.deviceIndex).toBe(1);
     expect(err?.kind).toBe('block');
-    expect(err?.message).toBe('devices[1].file (block): must not be empty');
+    expect(err?.message).toBe('devices[1].file (block): must not be empty (got "")');
     expect((err?.cause as Error | undefined)?.name).toBe('ZodError');
+  });
+
+  it('messages name the offending value on one line, control characters escaped', () => {
+    expect(() => encodeQemuArgv({ devices: [{ kind: 'block', id: 'd', file: '/a\n-device x' }] })).toThrow(
+      'devices[0].file (block): holds a control character (newline, tab, NUL, ...), which QEMU cannot receive intact (got "/a\\n-device x")',
+    );
+    expect(() => encodeQemuArgv({ smp: { cpus: 4, maxCpus: 2 } })).toThrow(
+      'smp.maxCpus: MaxCPUs 2 must be equal to or greater than CPUs 4 (got 2)',
+    );
   });
 
   it('collects every issue', () => {

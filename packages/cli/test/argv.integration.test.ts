@@ -96,7 +96,7 @@ describe('vmm argv (built CLI) against QEMU 7.2', () => {
     expect(r.code).toBe(1);
     expect(r.out).toBe('');
     expect(r.err).toBe(
-      'vmm: smp.maxCpus: MaxCPUs 2 must be equal to or greater than CPUs 4 [ARGV_INVALID_CONFIG]\n',
+      'vmm: smp.maxCpus: MaxCPUs 2 must be equal to or greater than CPUs 4 (got 2) [ARGV_INVALID_CONFIG]\n',
     );
   });
 });

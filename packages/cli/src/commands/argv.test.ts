@@ -114,7 +114,7 @@ describe('vmm argv', () => {
     expect(r.code).toBe(1);
     expect(r.out).toBe('');
     expect(r.err).toMatch(
-      /^vmm: devices\[1\]\.id \(block\): must start with a letter.* \[ARGV_INVALID_ID\]\n$/,
+      /^vmm: devices\[1\]\.id \(block\): must start with a letter.* \(got "my disk"\) \[ARGV_INVALID_ID\]\n$/,
     );
     const k = await run(['argv', '-'], JSON.stringify({ devices: [{ kind: 'floppy' }] }));
     expect(k.err).toBe('vmm: devices[0].kind: unknown device kind "floppy" [ARGV_UNKNOWN_KIND]\n');

@@ -80,7 +80,7 @@ export const command: Command = {
 
 The arguments follow the binary (qemu-system-<arch>). File descriptors the config asks QEMU to inherit
 are listed on stderr. A bad config prints one line naming the field, e.g.
-  vmm: devices[3].id (block): must start with a letter ... [ARGV_INVALID_ID]`,
+  vmm: devices[3].id (block): must start with a letter ... (got "my disk") [ARGV_INVALID_ID]`,
   options: {
     json: { type: 'boolean' },
     explain: { type: 'boolean' },
