@@ -3,7 +3,7 @@
  * build once, a changed input rebuilds, damaged files are not trusted, the lock times out, and
  * cancellation leaves nothing running.
  */
-import { copyFile, cp, mkdir, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
+import { copyFile, cp, link, mkdir, readdir, readFile, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { childPids, makeTempDir, type TempDir } from '@vmm/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,8 +36,13 @@ async function seededCache(name: string): Promise<string> {
   const root = tmp.join(name);
   await mkdir(join(root, 'debs'), { recursive: true });
   const debs = join(warm.dir, '..', 'debs');
-  for (const f of await readdir(debs))
-    if (f.endsWith('.deb')) await copyFile(join(debs, f), join(root, 'debs', f));
+  for (const f of await readdir(debs)) {
+    if (!f.endsWith('.deb')) continue;
+    // A hard link when the cache and /tmp share a file system (builds only read, rename or unlink .debs).
+    await link(join(debs, f), join(root, 'debs', f)).catch(() =>
+      copyFile(join(debs, f), join(root, 'debs', f)),
+    );
+  }
   return root;
 }
 
