@@ -603,6 +603,29 @@ describe('#28 burst of concurrent callers', () => {
   });
 });
 
+describe('event floods and slow consumers', () => {
+  it('a never-read iterator and a slow listener do not delay replies; queues stay bounded', async () => {
+    const server = await fake({
+      handler: (req, conn) => {
+        const ev = `{"event": "BALLOON_CHANGE", "data": {"actual": 1}, "timestamp": {"seconds": 1, "microseconds": 1}}\r\n`;
+        conn.write(ev.repeat(20_000));
+        return { return: 'after-flood' };
+      },
+    });
+    const c = await connect(server);
+    const slow = c.events({ maxQueue: 100 });
+    let seen = 0;
+    c.on('BALLOON_CHANGE', () => {
+      seen++;
+    });
+    expect(await c.executeUntyped('flood')).toBe('after-flood');
+    expect(seen).toBe(20_000);
+    expect(c.stats.droppedEvents).toBe(19_900);
+    expect(c.stats.events).toBe(20_000);
+    await slow.return?.();
+  });
+});
+
 describe('#29 fd passing', () => {
   it('sends the fd on the same sendmsg as the command; the caller may close its copy at once', async () => {
     const server = await fake({ recvFds: (s) => recvWithFds(s) });
