@@ -34,7 +34,10 @@ export interface BlockHotplug {
   id: string;
   /** Image file or host block device. */
   path: string;
-  /** @default the config's blockDeviceDriver (`virtio-scsi` → scsi-hd, `virtio-blk` → virtio-blk, `nvdimm`) */
+  /**
+   * @default `virtio-blk` when `placement` is `bridge` or `root-port`, else the config's
+   *   blockDeviceDriver (`virtio-scsi` → scsi-hd, `virtio-blk` → virtio-blk, `nvdimm`)
+   */
   attach?: BlockAttachment;
   /** @default false */
   readOnly?: boolean;

@@ -788,6 +788,8 @@ export class QemuHypervisor implements Hypervisor {
 
   #attachOf(device: BlockHotplug): BlockAttachment {
     if (device.attach !== undefined) return device.attach;
+    // A PCI placement only makes sense for virtio-blk.
+    if (device.placement === 'bridge' || device.placement === 'root-port') return 'virtio-blk';
     switch (this.config.blockDeviceDriver) {
       case 'virtio-scsi':
         return 'virtio-scsi';
