@@ -21,14 +21,14 @@ describe('typed registry', () => {
   });
 
   it('arguments are checked: required members, types, no arguments for argument-less commands', () => {
-    qmp.execute('device_del', { id: 'd1' });
-    qmp.execute('device_add', { driver: 'virtio-blk-pci', id: 'd1', drive: 'n1', 'num-queues': 2 });
+    void qmp.execute('device_del', { id: 'd1' });
+    void qmp.execute('device_add', { driver: 'virtio-blk-pci', id: 'd1', drive: 'n1', 'num-queues': 2 });
     // @ts-expect-error device_del needs an id
-    qmp.execute('device_del');
+    void qmp.execute('device_del');
     // @ts-expect-error value must be a number
-    qmp.execute('balloon', { value: '1G' });
+    void qmp.execute('balloon', { value: '1G' });
     // @ts-expect-error query-status takes no arguments
-    qmp.execute('query-status', { verbose: true });
+    void qmp.execute('query-status', { verbose: true });
     expectTypeOf<QmpArgs<'blockdev-del'>>().toEqualTypeOf<{ 'node-name': string }>();
   });
 

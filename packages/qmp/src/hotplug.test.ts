@@ -273,7 +273,7 @@ describe('multi-step helpers (fake server)', () => {
 
   it('deleteDevice resolves only on DEVICE_DELETED for that id', async () => {
     await using server = await startFakeQmp({
-      handler: (req, conn) => {
+      handler: (_req, conn) => {
         setTimeout(() => {
           conn.event('DEVICE_DELETED', { path: '/machine/peripheral/other', device: 'other' });
           conn.event('DEVICE_DELETED', { path: '/machine/peripheral/d1/virtio-backend' });

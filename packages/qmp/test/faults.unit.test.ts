@@ -606,7 +606,7 @@ describe('#28 burst of concurrent callers', () => {
 describe('event floods and slow consumers', () => {
   it('a never-read iterator and a slow listener do not delay replies; queues stay bounded', async () => {
     const server = await fake({
-      handler: (req, conn) => {
+      handler: (_req, conn) => {
         const ev = `{"event": "BALLOON_CHANGE", "data": {"actual": 1}, "timestamp": {"seconds": 1, "microseconds": 1}}\r\n`;
         conn.write(ev.repeat(20_000));
         return { return: 'after-flood' };
