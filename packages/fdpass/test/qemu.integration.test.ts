@@ -45,11 +45,17 @@ describe(`@vmm/fdpass with QEMU 7.2 (${qmpAccel().accel})`, () => {
       await writeWithFds(s, Buffer.from('{"execute":"add-fd","arguments":{"opaque":"x"},"id":2}\n'), [fd]);
       const added = await next();
       closeSync(fd);
-      expect(added).toMatchObject({ return: { 'fdset-id': expect.any(Number), fd: expect.any(Number) }, id: 2 });
+      expect(added).toMatchObject({
+        return: { 'fdset-id': expect.any(Number), fd: expect.any(Number) },
+        id: 2,
+      });
       s.write('{"execute":"query-fdsets","id":3}\n');
       expect(await next()).toMatchObject({ return: [{ fds: [{ opaque: 'x' }] }], id: 3 });
       s.write('{"execute":"getfd","arguments":{"fdname":"none"},"id":4}\n');
-      expect(await next()).toMatchObject({ error: { desc: 'No file descriptor supplied via SCM_RIGHTS' }, id: 4 });
+      expect(await next()).toMatchObject({
+        error: { desc: 'No file descriptor supplied via SCM_RIGHTS' },
+        id: 4,
+      });
     } finally {
       s.destroy();
       await q.kill();
