@@ -8,16 +8,17 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { truncate } from 'node:fs/promises';
 import {
   childPids,
+  connectTestQmp,
   killAllQemus,
   liveQemus,
   makeTempDir,
   qmpAccel,
   spawnQemu,
   type TempDir,
+  type TestQmp,
 } from '@vmm/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Device, encodeQemuArgv, type QemuConfig } from '../src/index.js';
-import { connectQmp, type QmpLite } from './qmp-lite.js';
 
 const accel = qmpAccel();
 console.log(`qemu-accepts: accelerator ${accel.accel} (${accel.reason})`);
@@ -62,11 +63,11 @@ async function start(config: QemuConfig, binary?: string, qmpPath?: string) {
     args: argv,
     ...(binary === undefined ? {} : { binary, accel: 'tcg' as const }),
   });
-  const qmp = await connectQmp(qmpPath ?? q.qmpPath);
+  const qmp = await connectTestQmp(qmpPath ?? q.qmpPath);
   return { q, qmp, argv };
 }
 
-async function qomChildren(qmp: QmpLite, path: string): Promise<Map<string, string>> {
+async function qomChildren(qmp: TestQmp, path: string): Promise<Map<string, string>> {
   const list = (await qmp.execute('qom-list', { path })) as Array<{ name: string; type: string }>;
   return new Map(list.map((p) => [p.name, p.type]));
 }
@@ -75,7 +76,7 @@ interface PciDev {
   qdev_id: string;
   pci_bridge?: { devices?: PciDev[] };
 }
-async function pciIds(qmp: QmpLite): Promise<string[]> {
+async function pciIds(qmp: TestQmp): Promise<string[]> {
   const buses = (await qmp.execute('query-pci')) as Array<{ devices: PciDev[] }>;
   const ids: string[] = [];
   const walk = (devs: PciDev[]): void => {
@@ -88,7 +89,7 @@ async function pciIds(qmp: QmpLite): Promise<string[]> {
   return ids;
 }
 
-async function blockFiles(qmp: QmpLite): Promise<Map<string, string>> {
+async function blockFiles(qmp: TestQmp): Promise<Map<string, string>> {
   const blocks = (await qmp.execute('query-block')) as Array<{ device: string; inserted?: { file: string } }>;
   return new Map(blocks.filter((b) => b.inserted).map((b) => [b.device, b.inserted!.file]));
 }

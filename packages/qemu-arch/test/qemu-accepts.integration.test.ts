@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { encodeQemuArgv, type QemuConfig } from '@vmm/argv';
 import {
   childPids,
+  connectTestQmp,
   killAllQemus,
   liveQemus,
   makeTempDir,
@@ -17,7 +18,6 @@ import {
 } from '@vmm/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeSandboxConfig, createQemuArch, type QemuArchOptions } from '../src/index.js';
-import { connectQmp } from './qmp.js';
 
 interface Case {
   name: string;
@@ -65,11 +65,11 @@ function argvFor(config: QemuConfig): string[] {
 
 async function startsPaused(binary: string, argv: string[]): Promise<unknown> {
   await using q = await spawnQemu({ binary, machine: null, accel: 'tcg', args: argv, timeoutMs: 60_000 });
-  const qmp = await connectQmp(q.qmpPath);
+  const qmp = await connectTestQmp(q.qmpPath);
   try {
     return await qmp.execute('query-status');
   } finally {
-    qmp.close();
+    await qmp.close();
   }
 }
 

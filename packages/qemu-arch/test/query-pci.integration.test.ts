@@ -6,6 +6,7 @@
 import { encodeQemuArgv } from '@vmm/argv';
 import {
   childPids,
+  connectTestQmp,
   killAllQemus,
   liveQemus,
   makeTempDir,
@@ -15,7 +16,6 @@ import {
 } from '@vmm/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeSandboxConfig, createQemuArch } from '../src/index.js';
-import { connectQmp } from './qmp.js';
 
 interface PciDevice {
   slot: number;
@@ -62,7 +62,7 @@ describe.each([
       paused: false,
       args: argv,
     });
-    const qmp = await connectQmp(q.qmpPath);
+    const qmp = await connectTestQmp(q.qmpPath);
     try {
       expect(await qmp.execute('query-status')).toMatchObject({ status: 'running' });
 
@@ -100,7 +100,7 @@ describe.each([
         function: 0,
       });
     } finally {
-      qmp.close();
+      await qmp.close();
     }
   });
 });

@@ -15,4 +15,5 @@ export {
 } from './fake-qmp.js';
 export { activeResources, childPids, isAlive, openFds, openSocketCount } from './leaks.js';
 export { killAllQemus, liveQemus, type QemuProcess, type SpawnQemuOptions, spawnQemu } from './qemu.js';
+export { connectTestQmp, type TestQmp, type TestQmpEvent } from './qmp-lite.js';
 export { makeTempDir, type TempDir } from './tmp.js';
