@@ -269,6 +269,8 @@ export class QmpClient implements AsyncDisposable {
   #sweepTimer: NodeJS.Timeout | undefined;
   #sweepAt = Number.POSITIVE_INFINITY;
   #writing: Pending | undefined;
+  /** The fd-carrying command whose reply has not arrived: QEMU may still hold its fds. */
+  #fdHolder: Pending | undefined;
   #preGreeting = 0;
   #greetingTimer: NodeJS.Timeout | undefined;
   #shutdownExpected = false;
@@ -695,6 +697,9 @@ export class QmpClient implements AsyncDisposable {
     let batch = '';
     const sent: Pending[] = [];
     while (this.#oobQueue.length > 0) {
+      const head = this.#oobQueue[0]!;
+      // One fd batch in QEMU at a time: a new batch would replace (and close) an unconsumed one.
+      if (head.phase === PHASE_QUEUED && head.fds !== undefined && this.#fdHolder !== undefined) break;
       const p = this.#oobQueue.shift()!;
       if (p.phase !== PHASE_QUEUED) continue;
       if (p.fds !== undefined) {
@@ -712,6 +717,7 @@ export class QmpClient implements AsyncDisposable {
     const q = this.#queue;
     while (this.#qhead < q.length && this.#inBand < this.#window) {
       const p = q[this.#qhead]!;
+      if (p.phase === PHASE_QUEUED && p.fds !== undefined && this.#fdHolder !== undefined) break;
       q[this.#qhead] = undefined as unknown as Pending;
       this.#qhead++;
       if (p.phase !== PHASE_QUEUED) continue;
@@ -779,6 +785,7 @@ export class QmpClient implements AsyncDisposable {
       }
       p.phase = PHASE_SENT;
       p.wasSent = true;
+      this.#fdHolder = p;
       this.#inFlight.set(p.id, p);
       this.#stats.sent++;
       if (this.#opts.onSend !== undefined) this.#logSend(p);
@@ -1052,6 +1059,7 @@ export class QmpClient implements AsyncDisposable {
   }
 
   #onReply(p: Pending, msg: Record<string, unknown>): void {
+    if (p === this.#fdHolder) this.#fdHolder = undefined;
     if (p.phase === PHASE_ABANDONED) {
       this.#stats.lateReplies++;
       p.phase = PHASE_DONE;
@@ -1437,6 +1445,7 @@ export class QmpClient implements AsyncDisposable {
       }
     }
     this.#inBand = 0;
+    this.#fdHolder = undefined;
     const closeErr =
       error ?? (reason === 'client' ? undefined : new QmpDisconnectedError(`the connection closed: ${why}`));
     for (const it of [...this.#iterators]) {

@@ -340,6 +340,27 @@ describe(`QEMU 7.2 (${accel.accel}: ${accel.reason})`, () => {
     await qmp.execute('remove-fd', { 'fdset-id': fdsetId, fd: qemuFd });
   });
 
+  it('concurrent fd-carrying commands each deliver their own fd (one batch in QEMU at a time)', async () => {
+    const files = ['a', 'b', 'c', 'd'].map((n) => {
+      const f = dir.join(`par-${n}.img`);
+      writeFileSync(f, n);
+      return f;
+    });
+    const fds = files.map((f) => openSync(f, 'r'));
+    try {
+      const added = await Promise.all(fds.map((fd, i) => addFd(qmp, fd, { opaque: `par-${i}` })));
+      const sets = await qmp.execute('query-fdsets');
+      for (const [i, a] of added.entries()) {
+        expect(sets.find((s) => s['fdset-id'] === a.fdsetId)?.fds).toEqual([
+          { fd: a.fd, opaque: `par-${i}` },
+        ]);
+      }
+      for (const a of added) await qmp.execute('remove-fd', { 'fdset-id': a.fdsetId });
+    } finally {
+      for (const fd of fds) closeSync(fd);
+    }
+  });
+
   it('object-add/object-del, pc-dimm hotplug, and rollback when device_add fails', async () => {
     await hotplugMemory(qmp, { id: 'mem0', size: 128 << 20 });
     const devs = await qmp.execute('query-memory-devices');
@@ -528,6 +549,37 @@ describe('real-QEMU faults', () => {
     expect((await q.exited).code).toBe(0);
     await q.kill();
     expect(existsSync(q.dir)).toBe(false);
+  });
+
+  it('transports: TCP, an already-connected socket, and an inherited socket fd', async () => {
+    const port = 20000 + (process.pid % 20000);
+    const q = await spawnQemu({ args: ['-qmp', `tcp:127.0.0.1:${port},server=on,wait=off`] });
+    try {
+      const tcp = await connectQmp({ host: '127.0.0.1', port });
+      expect(tcp.transport).toBe('tcp');
+      expect((await tcp.execute('query-status')).status).toBe('prelaunch');
+      await expect(tcp.execute('getfd', { fdname: 'x' }, { fds: [0] })).rejects.toMatchObject({
+        code: 'QMP_FD_PASSING_UNAVAILABLE',
+      });
+      await tcp.close();
+      const sock = createConnection(q.qmpPath);
+      await new Promise<void>((r) => sock.once('connect', () => r()));
+      const viaSocket = await connectQmp({ socket: sock });
+      expect(viaSocket.transport).toBe('unix');
+      expect((await viaSocket.execute('query-status')).status).toBe('prelaunch');
+      await viaSocket.close();
+      expect(sock.destroyed).toBe(true);
+      const { dupFd, socketFd } = await import('@vmm/fdpass');
+      const carrier = createConnection(q.qmpPath);
+      await new Promise<void>((r) => carrier.once('connect', () => r()));
+      const fd = dupFd(socketFd(carrier));
+      carrier.destroy();
+      const viaFd = await connectQmp({ fd });
+      expect((await viaFd.execute('query-status')).status).toBe('prelaunch');
+      await viaFd.close();
+    } finally {
+      await q.kill();
+    }
   });
 
   it('commands issued before ready are queued and sent after negotiation', async () => {
