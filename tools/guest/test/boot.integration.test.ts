@@ -5,7 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { childPids, killAllQemus, makeTempDir, type TempDir } from '@vmm/test-utils';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { ensureGuest, type GuestImage } from '../src/index.js';
 import { type GuestVm, startGuestVm } from './helpers/vm.js';
 
@@ -30,6 +30,7 @@ describe('the default guest under QEMU', () => {
 
   it('boots to GUEST-READY and reports disk, net, vCPU and memory hotplug, then powers off cleanly', async () => {
     vm = await startGuestVm(image);
+    onTestFailed(() => console.log(vm.diagnostics()));
     console.log(`accel: ${vm.accel.accel} (${vm.accel.reason})`);
     const ready = await vm.console.waitFor('ready', undefined, { timeoutMs: 60_000 });
     console.log(
@@ -63,7 +64,9 @@ describe('the default guest under QEMU', () => {
     await qmp.execute('device_add', { driver: 'virtio-net-pci', id: 'nic1', netdev: 'n1', bus: 'rp2' });
     expect((await con.waitFor('hotplugNet', undefined, { from: mark })).event.device).toBe('eth0');
     mark = con.events.length;
+    const nmark = qmp.events.length;
     await qmp.execute('device_del', { id: 'nic1' });
+    await qmp.waitEvent('DEVICE_DELETED', (d) => d.device === 'nic1', { from: nmark });
     expect((await con.waitFor('unplugNet', undefined, { from: mark })).event.device).toBe('eth0');
     await qmp.execute('netdev_del', { id: 'n1' });
 

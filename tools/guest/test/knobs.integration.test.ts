@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { createConnection, type Socket } from 'node:net';
 import { childPids, killAllQemus, makeTempDir, type TempDir } from '@vmm/test-utils';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { encodeGuestKnobs, ensureGuest, type GuestImage, parseGuestLine } from '../src/index.js';
 import { type GuestVm, startGuestVm } from './helpers/vm.js';
 
@@ -71,6 +71,7 @@ describe('guest knobs and SCSI', () => {
         'virtio-rng-pci',
       ],
     });
+    onTestFailed(() => console.log(vm.diagnostics()));
     console.log(`accel: ${vm.accel.accel} (${vm.accel.reason})`);
     const { qmp, console: con } = vm;
     // The virtconsole is a socket that drops output until a client connects: connect before boot.

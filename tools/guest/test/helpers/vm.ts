@@ -174,6 +174,8 @@ export interface GuestVm {
   qmp: RawQmp;
   accel: AccelChoice;
   spawnedAt: number;
+  /** The console tail, QMP events and QEMU's stderr, for a failing test's output. */
+  diagnostics(): string;
   stop(): Promise<void>;
 }
 
@@ -237,6 +239,12 @@ export async function startGuestVm(
     qmp,
     accel,
     spawnedAt,
+    diagnostics: () =>
+      [
+        `console (last 60 lines):\n${console.lines.slice(-60).join('\n')}`,
+        `QMP events:\n${qmp.events.map((e) => JSON.stringify(e)).join('\n')}`,
+        `QEMU stderr:\n${qemu.stderr()}`,
+      ].join('\n'),
     stop: async () => {
       qmp.close();
       console.stop();
