@@ -1,0 +1,56 @@
+/**
+ * Small helpers of the resilience tests (issue 8): leak probes over a state directory, a cause-chain
+ * walker, and a light sandbox config (64 MiB of the default guest; the guest's boot is not awaited).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import type { HypervisorConfig } from '../src/index.js';
+import { guestConfig } from './helpers.js';
+
+/** A small config: the default guest with 64 MiB and one vCPU. */
+export function lightConfig(extra: Partial<HypervisorConfig> = {}): Promise<HypervisorConfig> {
+  return guestConfig({ memorySize: 64, defaultMaxVcpus: 2, ...extra });
+}
+
+/** Live (non-zombie) processes, other than this one, whose command line mentions `needle`. */
+export function livePidsMentioning(needle: string): number[] {
+  const pids: number[] = [];
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
+      if (readFileSync(`/proc/${e}/cmdline`, 'utf8').includes(needle)) pids.push(Number(e));
+    } catch {
+      // exited while we looked
+    }
+  }
+  return pids;
+}
+
+/** Every non-directory entry (files, sockets, symlinks) under `dir`, recursively; [] when it is gone. */
+export async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => !e.isDirectory()).map((e) => `${e.parentPath}/${e.name}`);
+}
+
+/** The `code`s along an error's `cause` chain, outermost first. */
+export function causeCodes(err: unknown): string[] {
+  const out: string[] = [];
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined; e !== undefined && e !== null; ) {
+    if (typeof e.code === 'string') out.push(e.code);
+    e = e.cause as typeof e | undefined;
+  }
+  return out;
+}
+
+/** Await a promise that must reject; returns the error and how long it took. */
+export async function rejection(p: Promise<unknown>): Promise<{ err: unknown; ms: number }> {
+  const t0 = performance.now();
+  try {
+    await p;
+  } catch (err) {
+    return { err, ms: performance.now() - t0 };
+  }
+  throw new Error('expected a rejection, got a result');
+}
