@@ -619,14 +619,14 @@ export class QemuHypervisor implements Hypervisor {
 
   /** Pause the vCPUs (`stop`). @throws {SandboxError} `SANDBOX_INVALID_STATE`, `SANDBOX_QMP_FAILED` */
   async pause(options: OperationOptions = {}): Promise<void> {
-    this.#mustRun('pause');
+    await this.#mustRun('pause');
     await this.#qmp('pause', 'SANDBOX_QMP_FAILED', options, (q) => q.execute('stop'));
     this.#status = 'paused';
   }
 
   /** Resume the vCPUs (`cont`). @throws {SandboxError} `SANDBOX_INVALID_STATE`, `SANDBOX_QMP_FAILED` */
   async resume(options: OperationOptions = {}): Promise<void> {
-    this.#mustRun('resume');
+    await this.#mustRun('resume');
     await this.#qmp('resume', 'SANDBOX_QMP_FAILED', options, (q) => q.execute('cont'));
     this.#status = 'running';
   }
@@ -636,7 +636,7 @@ export class QemuHypervisor implements Hypervisor {
    * `wait` (default). @throws {SandboxError} `SANDBOX_QMP_FAILED`, `SANDBOX_TIMEOUT`
    */
   async powerdown(options: OperationOptions & { wait?: boolean } = {}): Promise<void> {
-    this.#mustRun('powerdown');
+    await this.#mustRun('powerdown');
     await this.#qmp('powerdown', 'SANDBOX_QMP_FAILED', options, (q) => q.execute('system_powerdown'));
     if (options.wait === false) return;
     if (!(await this.#waitGone(clampTimeout(options, 60_000)))) {
@@ -657,7 +657,7 @@ export class QemuHypervisor implements Hypervisor {
    * @throws {SandboxError} `SANDBOX_MIGRATION_FAILED`
    */
   async save(path: string, options: OperationOptions = {}): Promise<void> {
-    this.#mustRun('save');
+    await this.#mustRun('save');
     await this.#qmp('save', 'SANDBOX_MIGRATION_FAILED', options, async (q) => {
       await q.execute('migrate', { uri: `exec:cat > ${shellQuote(path)}` });
       await waitForMigration(q, { timeout: clampTimeout(options, 60_000), interval: 50 });
@@ -665,10 +665,14 @@ export class QemuHypervisor implements Hypervisor {
     this.#status = 'paused';
   }
 
-  #mustRun(what: string): void {
-    const s = this.status;
-    if (s !== 'running' && s !== 'paused') {
-      throw new SandboxError('SANDBOX_INVALID_STATE', `${what}: sandbox ${this.id} is ${s}`, {
+  async #mustRun(what: string): Promise<void> {
+    const recorded = this.#status;
+    if ((recorded === 'running' || recorded === 'paused') && !this.#alive()) {
+      // It was running and nobody stopped it: QEMU died (crash, SIGKILL, guest poweroff).
+      throw await this.#exitError(`${what}: QEMU exited unexpectedly`);
+    }
+    if (recorded !== 'running' && recorded !== 'paused') {
+      throw new SandboxError('SANDBOX_INVALID_STATE', `${what}: sandbox ${this.id} is ${recorded}`, {
         sandboxId: this.id,
       });
     }
@@ -682,7 +686,7 @@ export class QemuHypervisor implements Hypervisor {
    *   `SANDBOX_EXISTS` (id in use), `SANDBOX_HYPERVISOR_EXITED`.
    */
   async hotplugAdd(device: HotplugDevice, options: OperationOptions = {}): Promise<HotplugResult> {
-    this.#mustRun('hotplug');
+    await this.#mustRun('hotplug');
     const id = device.kind === 'memory' ? (device.id ?? `dimm${this.#state.nextMemSlot}`) : device.id;
     if (!DEVICE_ID_PATTERN.test(id)) {
       throw new SandboxError(
@@ -1137,7 +1141,7 @@ export class QemuHypervisor implements Hypervisor {
    * @throws {SandboxError} `SANDBOX_NOT_FOUND`, `SANDBOX_HOTPLUG_FAILED` (the guest did not release it in time).
    */
   async hotplugRemove(id: string, options: OperationOptions = {}): Promise<void> {
-    this.#mustRun('unplug');
+    await this.#mustRun('unplug');
     const i = this.#state.devices.findIndex((d) => d.id === id);
     const rec = this.#state.devices[i];
     if (rec === undefined) {
@@ -1174,7 +1178,7 @@ export class QemuHypervisor implements Hypervisor {
    * @throws {SandboxError} `SANDBOX_HOTPLUG_FAILED` when not even one vCPU could be changed.
    */
   async resizeVcpus(count: number, options: OperationOptions = {}): Promise<VcpuResizeResult> {
-    this.#mustRun('resize vCPUs');
+    await this.#mustRun('resize vCPUs');
     if (!Number.isInteger(count)) {
       throw new SandboxError('SANDBOX_INVALID_CONFIG', `count must be an integer, got ${count}`, {
         path: 'count',

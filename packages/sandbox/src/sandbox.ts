@@ -134,7 +134,11 @@ export class Sandbox {
       },
       hypervisor: hv.toState(),
     };
-    await store.write(state);
+    // A failed first write (disk full, ...) must not leave the id taken by an empty directory.
+    await store.write(state).catch(async (err: unknown) => {
+      await store.remove(id).catch(() => undefined);
+      throw err;
+    });
     return new Sandbox({
       id,
       stateDir,
@@ -274,7 +278,6 @@ export class Sandbox {
    * @throws {SandboxError} `SANDBOX_START_FAILED`, `SANDBOX_HYPERVISOR_EXITED`, `SANDBOX_READY_TIMEOUT`.
    */
   async start(options: OperationOptions = {}): Promise<void> {
-    let persist = true;
     await this.#op(
       'start',
       options,
@@ -284,17 +287,13 @@ export class Sandbox {
           await this.#persist();
           await this.hypervisor.waitReady(options);
         } catch (err) {
-          persist = false;
           await this.hypervisor.stop({ graceMs: 1_000 }).catch(() => undefined);
           await this.hypervisor.cleanup().catch(() => undefined);
           throw err;
         }
       },
       true,
-    ).catch((err: unknown) => {
-      if (!persist && SandboxError.is(err) && err.code === 'SANDBOX_STATE_IO') return;
-      throw err;
-    });
+    );
   }
 
   /**
@@ -302,17 +301,19 @@ export class Sandbox {
    * @throws {SandboxError} `SANDBOX_STOP_FAILED`.
    */
   async stop(options: StopOptions = {}): Promise<StopResult> {
-    return this.#op(
-      'stop',
-      options,
-      async () => {
-        const r = await this.hypervisor.stop(options);
-        await this.hypervisor.cleanup();
-        await this.#store.remove(this.id);
-        return r;
-      },
-      false,
-    );
+    const stop = async (): Promise<StopResult> => {
+      const r = await this.hypervisor.stop(options);
+      await this.hypervisor.cleanup();
+      await this.#store.remove(this.id);
+      return r;
+    };
+    try {
+      return await this.#op('stop', options, stop, false);
+    } catch (err) {
+      // Already removed (stopped by another process, or twice here): stopping is idempotent.
+      if (SandboxError.is(err) && err.code === 'SANDBOX_NOT_FOUND') return stop();
+      throw err;
+    }
   }
 
   /** Pause the vCPUs. @throws {SandboxError} `SANDBOX_INVALID_STATE`, `SANDBOX_QMP_FAILED` */

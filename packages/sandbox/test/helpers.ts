@@ -8,7 +8,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { recvWithFds } from '@vmm/fdpass';
-import { ensureGuest, type GuestEvent, type GuestImage, parseGuestLine } from '@vmm/guest';
+import { ensureGuest, GUEST_MARKERS, type GuestEvent, type GuestImage, parseGuestLine } from '@vmm/guest';
 import { guestAccel } from '@vmm/test-utils';
 import type { HypervisorConfig } from '../src/index.js';
 
@@ -43,12 +43,18 @@ export async function guestConfig(
   };
 }
 
-/** A console matcher for one guest event kind. */
+/**
+ * A console matcher for one guest event kind. The marker may follow other text on the same line
+ * (SeaBIOS ends its banner without a newline, so on `pc` the first marker shares its line).
+ */
 export function marker<K extends GuestEvent['kind']>(
   kind: K,
 ): (line: string) => Extract<GuestEvent, { kind: K }> | undefined {
+  const word: string | undefined = (GUEST_MARKERS as Record<string, string>)[kind];
   return (line) => {
-    const e = parseGuestLine(line);
+    const at = word === undefined ? 0 : line.indexOf(word);
+    if (at < 0) return undefined;
+    const e = parseGuestLine(line.slice(at));
     return e?.kind === kind ? (e as Extract<GuestEvent, { kind: K }>) : undefined;
   };
 }
