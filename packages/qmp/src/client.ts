@@ -264,6 +264,7 @@ export class QmpClient implements AsyncDisposable {
   readonly #inFlight = new Map<number, Pending>();
   #inBand = 0;
   #writeLock = false;
+  #readySettled = false;
   #dispatching = false;
   #pumpScheduled = false;
   #sweepTimer: NodeJS.Timeout | undefined;
@@ -470,6 +471,7 @@ export class QmpClient implements AsyncDisposable {
   #becomeReady(): void {
     if (this.#state !== 'negotiating') return;
     this.#state = 'ready';
+    this.#readySettled = true;
     this.#window = Math.max(1, this.#opts.maxInFlight ?? (this.#oob ? 8 : 1));
     this.#resolveReady(this.#greeting!);
     this.#pump();
@@ -654,8 +656,6 @@ export class QmpClient implements AsyncDisposable {
   async #sendOob(p: Pending): Promise<void> {
     try {
       await this.ready;
-      const schema = await this.schema();
-      if (p.phase !== PHASE_QUEUED) return;
       if (!this.#oob) {
         throw new QmpError(
           'QMP_OOB_UNAVAILABLE',
@@ -665,6 +665,9 @@ export class QmpClient implements AsyncDisposable {
           },
         );
       }
+      // allow-oob comes from the (cached) schema: QEMU refuses exec-oob for any other command.
+      const schema = await this.schema();
+      if (p.phase !== PHASE_QUEUED) return;
       if (!schema.allowsOob(p.command)) {
         throw new QmpError(
           'QMP_OOB_UNAVAILABLE',
@@ -1387,7 +1390,6 @@ export class QmpClient implements AsyncDisposable {
 
   #teardown(reason: QmpCloseInfo['reason'], error: QmpError | undefined): void {
     if (this.#state === 'closed') return;
-    const wasReady = this.#state === 'ready' || this.#state === 'closing';
     this.#state = 'closed';
     this.#closeInfo = { reason, error };
     this.#connectAbort.abort();
@@ -1459,7 +1461,8 @@ export class QmpClient implements AsyncDisposable {
       );
     }
     this.#listeners.clear();
-    if (!wasReady || this.#greeting === undefined) {
+    if (!this.#readySettled) {
+      this.#readySettled = true;
       this.#rejectReady(
         error ??
           new QmpError('QMP_NOT_CONNECTED', `the QMP connection to ${this.name} closed before it was ready`),

@@ -626,6 +626,37 @@ describe('event floods and slow consumers', () => {
   });
 });
 
+describe('lifecycle', () => {
+  it('close() before ready rejects ready and queued commands, once, and resolves closed', async () => {
+    const server = await fake({ greeting: null });
+    const c = new QmpClient(server.path);
+    const cmd = c.executeUntyped('early');
+    const ready = c.ready.then(
+      () => 'resolved',
+      (e: QmpError) => e.code,
+    );
+    expect(c.state).toBe('connecting');
+    const info = await c.close();
+    expect(info).toEqual({ reason: 'client', error: undefined });
+    expect(await ready).toBe('QMP_NOT_CONNECTED');
+    expect((await rejection(cmd)).code).toBe('QMP_DISCONNECTED');
+    expect(c.state).toBe('closed');
+    expect(await c.close()).toEqual(info);
+  });
+
+  it('goes connecting → negotiating → ready → closed', async () => {
+    const server = await fake();
+    const c = track(new QmpClient(server.path));
+    const seen = [c.state];
+    await new Promise((r) => setTimeout(r, 0));
+    await c.ready;
+    seen.push(c.state);
+    await c.close();
+    seen.push(c.state);
+    expect(seen).toEqual(['connecting', 'ready', 'closed']);
+  });
+});
+
 describe('#29 fd passing', () => {
   it('sends the fd on the same sendmsg as the command; the caller may close its copy at once', async () => {
     const server = await fake({ recvFds: (s) => recvWithFds(s) });
