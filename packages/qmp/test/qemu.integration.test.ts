@@ -131,6 +131,10 @@ describe(`QEMU 7.2 (${accel.accel}: ${accel.reason})`, () => {
     expect(commands).toContain('human-monitor-command');
   });
 
+  it('qmp_capabilities a second time is CommandNotFound (negotiation already complete)', async () => {
+    await expectCommandError(qmp.execute('qmp_capabilities', {}), 'CommandNotFound', /already complete/);
+  });
+
   it('schema helpers on query-qmp-schema (cached)', async () => {
     const schema = await qmp.schema();
     expect(await qmp.schema()).toBe(schema);
