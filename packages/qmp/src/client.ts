@@ -264,6 +264,8 @@ export class QmpClient implements AsyncDisposable {
   readonly #inFlight = new Map<number, Pending>();
   #inBand = 0;
   #writeLock = false;
+  #draining = false;
+  #onDrained: (() => void) | undefined;
   #readySettled = false;
   #dispatching = false;
   #pumpScheduled = false;
@@ -696,7 +698,7 @@ export class QmpClient implements AsyncDisposable {
   }
 
   #pump(): void {
-    if (this.#state !== 'ready' || this.#writeLock || this.#dispatching) return;
+    if ((this.#state !== 'ready' && !this.#draining) || this.#writeLock || this.#dispatching) return;
     let batch = '';
     const sent: Pending[] = [];
     while (this.#oobQueue.length > 0) {
@@ -781,7 +783,13 @@ export class QmpClient implements AsyncDisposable {
     try {
       const passer = this.#fdPasser ?? (await loadFdPasser());
       this.#fdPasser = passer;
-      if (p.phase !== PHASE_QUEUED || this.#state !== 'ready' || this.#socket === undefined) return;
+      if (
+        p.phase !== PHASE_QUEUED ||
+        (this.#state !== 'ready' && !this.#draining) ||
+        this.#socket === undefined
+      ) {
+        return;
+      }
       if (!p.fdsDuped) {
         p.fds = p.fds!.map((fd) => passer.dupFd(fd));
         p.fdsDuped = true;
@@ -845,6 +853,7 @@ export class QmpClient implements AsyncDisposable {
     if (wasAbandoned) return;
     if (ok) p.resolve(value);
     else p.reject(error);
+    if (this.#draining) this.#checkDrained();
   }
 
   #abandon(p: Pending, error: QmpError): void {
@@ -855,6 +864,7 @@ export class QmpClient implements AsyncDisposable {
     p.phase = PHASE_ABANDONED;
     p.reject(error);
     this.#pump();
+    if (this.#draining) this.#checkDrained();
   }
 
   /**
@@ -1345,13 +1355,47 @@ export class QmpClient implements AsyncDisposable {
   /**
    * Close the connection: every pending command rejects with `QMP_DISCONNECTED`, event iterators
    * end, and the promise resolves once the socket is released. Idempotent.
+   *
+   * With `drain: true` new commands are refused (`QMP_NOT_CONNECTED`) while the queued and in-flight
+   * ones finish (each within its own timeout), then the connection closes; `drainTimeout` (ms) caps
+   * the wait, after which whatever is left rejects as above.
    */
-  async close(): Promise<QmpCloseInfo> {
-    if (this.#state !== 'closed') {
+  async close(options: { drain?: boolean; drainTimeout?: number } = {}): Promise<QmpCloseInfo> {
+    if (this.#state === 'closed') return this.closed;
+    if (options.drain === true && this.#state === 'ready' && !this.#draining) {
+      this.#draining = true;
+      this.#state = 'closing';
+      await new Promise<void>((resolve) => {
+        let timer: NodeJS.Timeout | undefined;
+        const done = (): void => {
+          if (timer !== undefined) clearTimeout(timer);
+          this.#onDrained = undefined;
+          resolve();
+        };
+        this.#onDrained = done;
+        if (options.drainTimeout !== undefined && options.drainTimeout > 0)
+          timer = setTimeout(done, options.drainTimeout);
+        this.#checkDrained();
+      });
+    }
+    if ((this.#state as QmpState) !== 'closed') {
       this.#state = 'closing';
       this.#teardown('client', undefined);
     }
     return this.closed;
+  }
+
+  /** Commands still owed a reply (queued or in flight, not abandoned). */
+  #outstanding(): number {
+    let n = this.#oobQueue.length + (this.#writing === undefined ? 0 : 1);
+    for (let i = this.#qhead; i < this.#queue.length; i++) if (this.#queue[i]!.phase === PHASE_QUEUED) n++;
+    for (const p of this.#inFlight.values()) if (p.phase === PHASE_SENT) n++;
+    return n;
+  }
+
+  #checkDrained(): void {
+    if (this.#onDrained !== undefined && (this.#state === 'closed' || this.#outstanding() === 0))
+      this.#onDrained();
   }
 
   /** `await using qmp = await connectQmp(path)` closes it. */
@@ -1448,6 +1492,7 @@ export class QmpClient implements AsyncDisposable {
     }
     this.#inBand = 0;
     this.#fdHolder = undefined;
+    this.#onDrained?.();
     const closeErr =
       error ?? (reason === 'client' ? undefined : new QmpDisconnectedError(`the connection closed: ${why}`));
     for (const it of [...this.#iterators]) {

@@ -644,6 +644,33 @@ describe('lifecycle', () => {
     expect(await c.close()).toEqual(info);
   });
 
+  it('close({ drain: true }) lets queued and in-flight commands finish and refuses new ones', async () => {
+    const server = await fake({
+      capabilities: [],
+      handler: async (req) => {
+        await new Promise((r) => setTimeout(r, 20));
+        return { return: req.command };
+      },
+    });
+    const c = await connect(server);
+    const a = c.executeUntyped('a');
+    const b = c.executeUntyped('b');
+    const closing = c.close({ drain: true });
+    expect(c.state).toBe('closing');
+    expect((await rejection(c.executeUntyped('late'))).code).toBe('QMP_NOT_CONNECTED');
+    expect(await a).toBe('a');
+    expect(await b).toBe('b');
+    expect(await closing).toEqual({ reason: 'client', error: undefined });
+  });
+
+  it('close({ drain: true, drainTimeout }) gives up on a stuck command', async () => {
+    const server = await fake({ handler: () => 'ignore' });
+    const c = await connect(server);
+    const stuck = rejection(c.executeUntyped('stuck'));
+    await c.close({ drain: true, drainTimeout: 50 });
+    expect((await stuck).code).toBe('QMP_DISCONNECTED');
+  });
+
   it('goes connecting → negotiating → ready → closed', async () => {
     const server = await fake();
     const c = track(new QmpClient(server.path));
