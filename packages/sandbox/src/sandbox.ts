@@ -360,7 +360,11 @@ function infoOf(state: SandboxState): SandboxInfo {
         guestAddress?: string;
       }[])
     : [];
-  const hotVcpus = Array.isArray(h.vcpus) ? h.vcpus.length : 0;
+  // QEMU keeps the hotplugged vCPU ids; the mock keeps the total.
+  const vcpus =
+    typeof h.vcpus === 'number'
+      ? h.vcpus
+      : (cfg.numVcpus ?? 1) + (Array.isArray(h.vcpus) ? h.vcpus.length : 0);
   const alive = state.pid !== null && isProcessAlive(state.pid, state.pidStartTime);
   const status: SandboxStatus =
     (state.status === 'running' || state.status === 'paused') && !alive && state.hypervisorType !== 'mock'
@@ -375,7 +379,7 @@ function infoOf(state: SandboxState): SandboxInfo {
     qmp: state.paths.qmp,
     console: state.paths.console,
     consoleLog: state.paths.consoleLog,
-    vcpus: (cfg.numVcpus ?? 1) + hotVcpus,
+    vcpus,
     memoryMiB:
       (cfg.memorySize ?? 0) +
       devices.filter((d) => d.kind === 'memory').reduce((n, d) => n + (d.sizeMiB ?? 0), 0),

@@ -7,7 +7,14 @@ import type { Command } from '../command.js';
 export const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   argv: () => import('./argv.js'),
   check: () => import('./check.js'),
+  console: () => import('./console.js'),
   hostinfo: () => import('./hostinfo.js'),
+  hotplug: () => import('./hotplug.js'),
+  pause: () => import('./pause.js'),
+  ps: () => import('./ps.js'),
   qmp: () => import('./qmp.js'),
   'qmp-shell': () => import('./qmp-shell.js'),
+  resume: () => import('./resume.js'),
+  run: () => import('./run.js'),
+  stop: () => import('./stop.js'),
 };
