@@ -3,7 +3,7 @@
  * `net.Socket`, or an inherited/socketpair file descriptor. Optional retry while QEMU is still
  * starting (ENOENT / ECONNREFUSED), stopping early when QEMU's pid has exited.
  */
-import { createConnection, Socket } from 'node:net';
+import { createConnection, createServer, Socket } from 'node:net';
 import { QmpError } from './errors.js';
 
 /**
@@ -194,4 +194,110 @@ export async function openTransport(
       delay = Math.min(delay * 2, 200);
     }
   }
+}
+
+/** Options of {@link listenForQmp}. */
+export interface ListenForQmpOptions {
+  /** Abort waiting for QEMU to connect. */
+  signal?: AbortSignal;
+}
+
+/** A listening unix socket that QEMU (`-qmp unix:<path>` without `server`) connects out to. */
+export interface QmpListener {
+  readonly path: string;
+  /**
+   * Wait for QEMU's connection (at most `timeout` ms; `0` waits forever) and stop listening. Hand the
+   * socket to a client with `connectQmp({ socket })`.
+   * @throws {QmpError} `QMP_CONNECT_FAILED` on timeout or a listener error, `QMP_ABORTED`.
+   */
+  accept(options?: { timeout?: number; signal?: AbortSignal }): Promise<Socket>;
+  /** Stop listening (removes the socket file). Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Listen on `path` for QEMU to connect out (QEMU's client-mode QMP chardev, which qemu.qmp and some
+ * Kata setups use). Start listening before starting QEMU, then `accept()`.
+ * @throws {QmpError} `QMP_CONNECT_FAILED` when the path cannot be bound (exists, too long).
+ */
+export async function listenForQmp(path: string, options: ListenForQmpOptions = {}): Promise<QmpListener> {
+  if (Buffer.byteLength(path) > 107) {
+    throw new QmpError('QMP_CONNECT_FAILED', `unix socket path is longer than 107 bytes: ${path}`);
+  }
+  const server = createServer();
+  const queue: Socket[] = [];
+  let waiter: ((s: Socket) => void) | undefined;
+  server.on('connection', (s) => {
+    s.on('error', () => undefined);
+    if (waiter !== undefined) {
+      const w = waiter;
+      waiter = undefined;
+      w(s);
+    } else queue.push(s);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) =>
+      reject(
+        new QmpError(
+          'QMP_CONNECT_FAILED',
+          `cannot listen on ${path}: ${(err as NodeJS.ErrnoException).code ?? err.message}`,
+          { cause: err },
+        ),
+      ),
+    );
+    server.listen(path, () => resolve());
+  });
+  server.on('error', () => undefined);
+  let closed: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    // Stop listening now (libuv unlinks the path); do not wait for 'close', which waits for the
+    // accepted connection to end as well.
+    closed ??= new Promise<void>((resolve) => {
+      server.close();
+      setImmediate(resolve);
+    });
+    // Connections nobody accepted (a second QEMU?) are not kept open.
+    for (const s of queue.splice(0)) s.destroy();
+    return closed;
+  };
+  const accept = async (o: { timeout?: number; signal?: AbortSignal } = {}): Promise<Socket> => {
+    const signal = o.signal ?? options.signal;
+    try {
+      const ready = queue.shift();
+      if (ready !== undefined) return ready;
+      return await new Promise<Socket>((resolve, reject) => {
+        let timer: NodeJS.Timeout | undefined;
+        const cleanup = (): void => {
+          if (timer !== undefined) clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+          waiter = undefined;
+        };
+        const onAbort = (): void => {
+          cleanup();
+          reject(
+            new QmpError('QMP_ABORTED', `waiting for QEMU to connect to ${path}: aborted`, {
+              cause: signal?.reason,
+            }),
+          );
+        };
+        if (signal?.aborted) return onAbort();
+        signal?.addEventListener('abort', onAbort, { once: true });
+        if (o.timeout !== undefined && o.timeout > 0) {
+          timer = setTimeout(() => {
+            cleanup();
+            reject(
+              new QmpError('QMP_CONNECT_FAILED', `QEMU did not connect to ${path} within ${o.timeout} ms`),
+            );
+          }, o.timeout);
+        }
+        waiter = (s) => {
+          cleanup();
+          resolve(s);
+        };
+      });
+    } finally {
+      await close();
+    }
+  };
+  return { path, accept, close };
 }

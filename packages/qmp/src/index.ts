@@ -27,8 +27,11 @@ export {
 } from './commands/index.js';
 export {
   describeTarget,
+  type ListenForQmpOptions,
+  listenForQmp,
   type OpenTransportOptions,
   openTransport,
+  type QmpListener,
   type QmpTarget,
   type Transport,
   type TransportKind,

@@ -34,6 +34,7 @@ import {
   hotplugCpu,
   hotplugMemory,
   hotplugNvdimm,
+  listenForQmp,
   netDevice,
   passFd,
   QmpClient,
@@ -582,6 +583,22 @@ describe('real-QEMU faults', () => {
       expect((await viaFd.execute('query-status')).status).toBe('prelaunch');
       await viaFd.close();
     } finally {
+      await q.kill();
+    }
+  });
+
+  it('listenForQmp: QEMU connects out to us (-qmp unix:<path> without server)', async () => {
+    const path = dir.join('listen.sock');
+    const listener = await listenForQmp(path);
+    const q = await spawnQemu({ args: ['-qmp', `unix:${path}`] });
+    try {
+      const socket = await listener.accept({ timeout: 10_000 });
+      expect(existsSync(path)).toBe(false);
+      const c = await connectQmp({ socket });
+      expect((await c.execute('query-status')).status).toBe('prelaunch');
+      await c.close();
+    } finally {
+      await listener.close();
       await q.kill();
     }
   });
