@@ -6,6 +6,13 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
+// `--if-missing`: do nothing when the addon is already built (used before tests).
+if (
+  process.argv.includes('--if-missing') &&
+  existsSync(join(import.meta.dirname, '..', 'build', 'Release', 'fdpass.node'))
+) {
+  process.exit(0);
+}
 const require = createRequire(import.meta.url);
 const gyp = join(dirname(require.resolve('node-gyp/package.json')), 'bin', 'node-gyp.js');
 const args = [gyp, 'rebuild'];
