@@ -9,7 +9,8 @@ import { QmpError } from './errors.js';
 /**
  * Where to connect: a unix socket path (string or `{ path }`), TCP (`{ host, port }`), an
  * already-connected socket (`{ socket }`), or an open socket file descriptor (`{ fd }`, e.g. one
- * end of a socketpair or a descriptor inherited from a parent).
+ * end of a socketpair or a descriptor inherited from a parent). The client owns what it is given:
+ * closing the client destroys a supplied socket and closes a supplied fd.
  */
 export type QmpTarget =
   | string
