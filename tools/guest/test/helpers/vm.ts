@@ -3,7 +3,7 @@
  * never leaks), follow its serial console through a file chardev, and speak raw QMP JSON lines
  * (@vmm/qmp is written concurrently; this needs only execute + events).
  */
-import { open } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { createConnection, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { type AccelChoice, guestAccel, type QemuProcess, spawnQemu } from '@vmm/test-utils';
@@ -222,6 +222,9 @@ export async function startGuestVm(
       [...image.defaultAppend, ...(options.append ?? [])].join(' '),
       ...(options.extraArgs ?? []),
     ],
+  }).catch(async (error: unknown) => {
+    await rm(serial, { force: true });
+    throw error;
   });
   const console = new ConsoleTail(serial);
   let qmp: RawQmp;
@@ -230,9 +233,9 @@ export async function startGuestVm(
   } catch (error) {
     console.stop();
     await qemu.kill();
+    await rm(serial, { force: true });
     throw error;
   }
-  const { rm } = await import('node:fs/promises');
   return {
     qemu,
     console,
