@@ -38,7 +38,7 @@ export const QMP_ERROR_CODES = {
   QMP_TRANSPORT: 'QMP_TRANSPORT',
   /** An event iterator's bounded queue overflowed under the `'error'` overflow policy. */
   QMP_EVENT_OVERFLOW: 'QMP_EVENT_OVERFLOW',
-  /** A multi-step helper failed and rolled back (the cause says which step). */
+  /** A multi-step helper failed and rolled back (the cause says which step), no vCPU slot was free, or a migration failed. */
   QMP_HOTPLUG_FAILED: 'QMP_HOTPLUG_FAILED',
 } as const;
 
