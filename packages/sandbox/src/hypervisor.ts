@@ -150,8 +150,8 @@ export interface StopOptions extends OperationOptions {
 
 /** How a stop went. */
 export interface StopResult {
-  /** `quit` (QMP), `sigterm`, `sigkill`, or `already-stopped`. */
-  readonly method: 'quit' | 'sigterm' | 'sigkill' | 'already-stopped';
+  /** `quit` (QMP), `sigint` (ACRN), `sigterm`, `sigkill`, or `already-stopped`. */
+  readonly method: 'quit' | 'sigint' | 'sigterm' | 'sigkill' | 'already-stopped';
   /** The process's exit, when this process could observe it (its parent). */
   readonly exit?: { readonly code: number | null; readonly signal: string | null };
 }

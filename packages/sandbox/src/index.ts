@@ -3,6 +3,7 @@
  * running VM (QEMU, or a mock for tests) that can be paused, resumed, saved, hotplugged into and
  * stopped, with its state persisted per sandbox so other processes can re-attach to it.
  */
+export { ACRN_HOTPLUG_POOL, AcrnHypervisor, type AcrnHypervisorOptions } from './acrn.js';
 export {
   type ResolveAssetsOptions,
   type ResolvedAssets,
