@@ -170,8 +170,7 @@ async function main(): Promise<void> {
     );
   }
   console.log(
-    `\nload average at the end: ${(await import('node:os'))
-      .loadavg()
+    `\nload average at the end: ${loadavg()
       .map((l) => l.toFixed(2))
       .join(' ')}`,
   );
