@@ -3,6 +3,7 @@
  * lock, reloads the state another process may have written, acts, and writes the state back, so
  * several processes (`vmm run --detach`, `vmm hotplug`, `vmm stop`) can drive one VM.
  */
+import { AcrnHypervisor, type AcrnHypervisorOptions } from './acrn.js';
 import { parseHypervisorConfig } from './config.js';
 import type { ConsoleReader } from './console.js';
 import { SandboxError } from './errors.js';
@@ -38,6 +39,8 @@ export interface SandboxCreateOptions {
   /** Host facts (read from the host when absent). */
   host?: Partial<HostFacts>;
   /** Restore a state saved with {@link Sandbox.save} instead of booting. */
+  /** ACRN only: binaries, UUID pool directory, acrn-dm environment. */
+  acrn?: Omit<AcrnHypervisorOptions, 'id' | 'paths' | 'signal'>;
   restoreFrom?: string;
   /** How long to wait for the sandbox lock. @default 30_000 */
   lockTimeoutMs?: number;
@@ -163,6 +166,9 @@ export class Sandbox {
     switch (state.hypervisorType) {
       case 'qemu':
         hv = QemuHypervisor.fromState({ ...state, paths });
+        break;
+      case 'acrn':
+        hv = AcrnHypervisor.fromState({ ...state, paths });
         break;
       case 'mock': {
         const mock = new MockHypervisor({ id, consoleLog: paths.consoleLog });
@@ -347,19 +353,25 @@ export class Sandbox {
   }
 }
 
+interface DeviceView {
+  id: string;
+  kind: HotplugResult['kind'];
+  sizeMiB?: number;
+  bus?: string;
+  addr?: string;
+  guestAddress?: string;
+}
+
 function infoOf(state: SandboxState): SandboxInfo {
   const h = state.hypervisor as { devices?: unknown; vcpus?: unknown };
   const cfg = state.config as { numVcpus?: number; memorySize?: number };
+  // QEMU and the mock keep `devices`; ACRN keeps its pool `disks`.
+  const h2 = state.hypervisor as { disks?: unknown };
   const devices = Array.isArray(h.devices)
-    ? (h.devices as {
-        id: string;
-        kind: HotplugResult['kind'];
-        sizeMiB?: number;
-        bus?: string;
-        addr?: string;
-        guestAddress?: string;
-      }[])
-    : [];
+    ? (h.devices as DeviceView[])
+    : Array.isArray(h2.disks)
+      ? (h2.disks as { id: string }[]).map((d): DeviceView => ({ id: d.id, kind: 'block' }))
+      : [];
   // QEMU keeps the hotplugged vCPU ids; the mock keeps the total.
   const vcpus =
     typeof h.vcpus === 'number'
@@ -405,6 +417,8 @@ export interface CreateHypervisorOptions {
   detached?: boolean;
   host?: Partial<HostFacts>;
   restoreFrom?: string;
+  /** ACRN only: binaries, UUID pool directory, acrn-dm environment. */
+  acrn?: Omit<AcrnHypervisorOptions, 'id' | 'paths' | 'signal'>;
   signal?: AbortSignal;
 }
 
@@ -438,10 +452,11 @@ export async function createHypervisor(
       });
     }
     case 'acrn':
-      throw new SandboxError(
-        'SANDBOX_UNSUPPORTED',
-        'acrn sandboxes are not managed through Sandbox yet; use AcrnHypervisor directly',
-        { path: 'hypervisor' },
-      );
+      return AcrnHypervisor.create(config, {
+        id: options.id,
+        paths: options.paths,
+        ...(options.acrn ?? {}),
+        ...(options.signal === undefined ? {} : { signal: options.signal }),
+      });
   }
 }
