@@ -288,7 +288,8 @@ export class QmpClient implements AsyncDisposable {
   #schema: Promise<QmpSchema> | undefined;
   #fdPasser: FdPasser | undefined;
   readonly #stats = { sent: 0, received: 0, events: 0, unroutable: 0, lateReplies: 0, droppedEvents: 0 };
-  readonly #connectAbort = new AbortController();
+  /** Only when connecting can take a while (retries, or a caller's signal): aborted by close(). */
+  #connectAbort: AbortController | undefined;
 
   /** Start connecting to `target` at once. Commands issued now are queued until negotiation ends. */
   constructor(target: QmpTarget, options: QmpClientOptions = {}) {
@@ -343,15 +344,20 @@ export class QmpClient implements AsyncDisposable {
 
   async #start(target: QmpTarget): Promise<void> {
     this.#state = 'connecting';
-    const signal = this.#opts.signal
-      ? AbortSignal.any([this.#opts.signal, this.#connectAbort.signal])
-      : this.#connectAbort.signal;
+    let signal = this.#opts.signal;
+    if ((this.#opts.connectTimeout ?? 0) > 0 || signal !== undefined) {
+      this.#connectAbort = new AbortController();
+      signal =
+        signal === undefined
+          ? this.#connectAbort.signal
+          : AbortSignal.any([signal, this.#connectAbort.signal]);
+    }
     let socket: Socket;
     let usesOnData: boolean;
     try {
       const t = await openTransport(target, {
         ...this.#opts,
-        signal,
+        ...(signal === undefined ? {} : { signal }),
         onData: (chunk) => this.#onData(chunk),
       });
       socket = t.socket;
@@ -1436,7 +1442,8 @@ export class QmpClient implements AsyncDisposable {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     this.#closeInfo = { reason, error };
-    this.#connectAbort.abort();
+    // Abort only a connect still in progress (creating the abort reason is not free).
+    if (this.#socket === undefined) this.#connectAbort?.abort();
     if (this.#sweepTimer !== undefined) clearTimeout(this.#sweepTimer);
     this.#sweepTimer = undefined;
     if (this.#greetingTimer !== undefined) clearTimeout(this.#greetingTimer);

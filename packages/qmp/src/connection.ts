@@ -75,6 +75,18 @@ function alive(pid: number): boolean {
   }
 }
 
+let readBuffer: Buffer | undefined;
+
+/**
+ * One 64 KiB read buffer for every connection: `onread` callbacks run one at a time on this thread
+ * and the framer consumes (decodes or copies) each chunk before returning, so sharing is safe and
+ * saves a 64 KiB allocation per connection.
+ */
+function sharedReadBuffer(): Buffer {
+  readBuffer ??= Buffer.allocUnsafe(65536);
+  return readBuffer;
+}
+
 function connectOnce(
   target: { path: string } | { host: string; port: number },
   signal: AbortSignal | undefined,
@@ -85,7 +97,7 @@ function connectOnce(
       onData === undefined
         ? undefined
         : {
-            buffer: Buffer.allocUnsafe(65536),
+            buffer: sharedReadBuffer(),
             callback: (n: number, buf: Uint8Array): boolean => {
               onData((buf as Buffer).subarray(0, n));
               return true;
