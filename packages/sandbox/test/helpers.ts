@@ -9,7 +9,7 @@ import { createServer, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { recvWithFds } from '@vmm/fdpass';
 import { ensureGuest, GUEST_MARKERS, type GuestEvent, type GuestImage, parseGuestLine } from '@vmm/guest';
-import { guestAccel } from '@vmm/test-utils';
+import { activeResources, guestAccel, openSocketCount } from '@vmm/test-utils';
 import type { HypervisorConfig } from '../src/index.js';
 
 let guest: Promise<GuestImage> | undefined;
@@ -152,4 +152,21 @@ s.recv(1)
       execFileSync('ip', ['netns', 'del', netns], { stdio: 'pipe' });
     },
   };
+}
+
+/**
+ * Live handles of this process by kind (`Timeout`, `ProcessWrap`, `PipeWrap`, ...), plus open sockets.
+ * Compare a snapshot before the code under test with one after: nothing may have been added.
+ */
+export function handleCounts(): Record<string, number> {
+  const counts: Record<string, number> = { sockets: openSocketCount() };
+  for (const r of activeResources()) counts[r] = (counts[r] ?? 0) + 1;
+  return counts;
+}
+
+/** Kinds whose count grew between two {@link handleCounts} snapshots (empty: nothing leaked). */
+export function handlesAdded(before: Record<string, number>, after: Record<string, number>): string[] {
+  return Object.entries(after)
+    .filter(([k, n]) => n > (before[k] ?? 0))
+    .map(([k, n]) => `${k}: ${before[k] ?? 0} -> ${n}`);
 }

@@ -3,10 +3,12 @@ import { connectQmp } from '@vmm/qmp';
 import { childPids, makeTempDir, qmpAccel } from '@vmm/test-utils';
 import { describe, expect, it } from 'vitest';
 import { launchQemu } from '../src/index.js';
+import { handleCounts, handlesAdded } from './helpers.js';
 
 describe('launchQemu', () => {
   it('starts QEMU from a QemuConfig; QMP answers; the exit is reported', async () => {
     await using tmp = await makeTempDir('vmm-launch-');
+    const before = handleCounts();
     const qmpPath = tmp.join('qmp.sock');
     const q = await launchQemu({
       machine: { type: 'q35', acceleration: qmpAccel().accel },
@@ -22,6 +24,8 @@ describe('launchQemu', () => {
     await qmp.close();
     expect(await q.exited).toEqual({ code: 0, signal: null });
     expect(q.running).toBe(false);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(handlesAdded(before, handleCounts())).toEqual([]);
   });
 
   it("keeps QEMU's stderr for a command line it refuses", async () => {

@@ -9,7 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import { childPids, makeTempDir, type TempDir } from '@vmm/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ConsoleReader, type QemuHypervisor, Sandbox, SandboxError } from '../src/index.js';
-import { accel, guestConfig, makeTapFd, marker } from './helpers.js';
+import { accel, guestConfig, handleCounts, handlesAdded, makeTapFd, marker } from './helpers.js';
 
 describe('q35 sandbox with the default guest', () => {
   let tmp: TempDir;
@@ -17,7 +17,10 @@ describe('q35 sandbox with the default guest', () => {
   let con: ConsoleReader;
   const wait = { timeoutMs: 30_000 } as const;
 
+  let baseline: Record<string, number>;
+
   beforeAll(async () => {
+    baseline = handleCounts();
     tmp = await makeTempDir('vmm-q35-');
     const config = await guestConfig({
       hypervisorMachineType: 'q35',
@@ -230,5 +233,8 @@ describe('q35 sandbox with the default guest', () => {
     expect(existsSync(sb.paths.runDir)).toBe(false);
     expect(existsSync(sb.paths.qmp)).toBe(false);
     expect(await Sandbox.list({ stateDir: sb.stateDir })).toEqual([]);
+    // No process handle, pipe, socket or timer left behind by the whole VM's life.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(handlesAdded(baseline, handleCounts())).toEqual([]);
   });
 });
