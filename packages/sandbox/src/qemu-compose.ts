@@ -190,7 +190,9 @@ export function composeQemu(config: ResolvedHypervisorConfig, options: ComposeQe
       ...(config.hugePages ? { hugePages: true } : {}),
       ...(config.mlock ? { mlock: true } : {}),
       ...(config.iommuPlatform ? { iommuPlatform: true } : {}),
-      ...(fileBacked ? { fileBackedMem: true, memShared: true } : {}),
+      // Kata: a template (to be) shares its memory file; a VM booted from one maps it privately
+      // (copy-on-write), so the template is never written.
+      ...(fileBacked ? { fileBackedMem: true, ...(config.bootFromTemplate ? {} : { memShared: true }) } : {}),
     },
     ...(config.firmwarePath === undefined ? {} : { bios: config.firmwarePath }),
     ...(config.pflash.length > 0 ? { pflash: [...config.pflash] } : {}),

@@ -467,6 +467,8 @@ export class QemuHypervisor implements Hypervisor {
 
   async #incoming(qmp: QmpClient, path: string, timeoutMs: number): Promise<void> {
     try {
+      // From a template, guest RAM is the template's memory file: only device state is in the stream.
+      if (this.config.bootFromTemplate) await ignoreShared(qmp);
       await qmp.execute('migrate-incoming', { uri: `exec:cat ${shellQuote(path)}` });
       await waitForMigration(qmp, { timeout: timeoutMs, interval: 50 });
       await qmp.execute('cont');
@@ -659,6 +661,8 @@ export class QemuHypervisor implements Hypervisor {
   async save(path: string, options: OperationOptions = {}): Promise<void> {
     await this.#mustRun('save');
     await this.#qmp('save', 'SANDBOX_MIGRATION_FAILED', options, async (q) => {
+      // A template keeps its RAM in the shared memory file: save only the device state (Kata).
+      if (this.config.bootToBeTemplate) await ignoreShared(q);
       await q.execute('migrate', { uri: `exec:cat > ${shellQuote(path)}` });
       await waitForMigration(q, { timeout: clampTimeout(options, 60_000), interval: 50 });
     });
@@ -1292,6 +1296,13 @@ function parseQemuState(value: unknown): QemuState {
     });
   }
   return r.data;
+}
+
+/** Kata's `x-ignore-shared` migration capability (shared memory is not sent). */
+async function ignoreShared(qmp: QmpClient): Promise<void> {
+  await qmp.execute('migrate-set-capabilities', {
+    capabilities: [{ capability: 'x-ignore-shared', state: true }],
+  });
 }
 
 /** Single-quote a path for `exec:` migration URIs (run by /bin/sh). */

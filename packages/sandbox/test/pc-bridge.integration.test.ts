@@ -1,9 +1,10 @@
 /**
  * A pc VM with Kata's pci-bridge (ACPI hotplug on): disk hotplug on a bridge slot with the guest's
- * report, save to a file and restore into a new QEMU, and a stop that leaves nothing behind.
+ * report, save to a file and restore into a new QEMU, a stop that leaves nothing behind, and VM
+ * templating (save a template's device state, boot a VM from it).
  */
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { rm, stat, writeFile } from 'node:fs/promises';
 import { childPids, makeTempDir, type TempDir } from '@vmm/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sandbox } from '../src/index.js';
@@ -90,5 +91,52 @@ describe('pc sandbox with a Kata-style PCI bridge', () => {
     expect(existsSync(s.paths.console)).toBe(false);
     expect(await Sandbox.list({ stateDir: s.stateDir })).toEqual([]);
     expect(await s.stop()).toMatchObject({ method: 'already-stopped' });
+  });
+});
+
+describe('VM templating (Kata bootToBeTemplate / bootFromTemplate)', () => {
+  it('saves a template (device state only, RAM in the shared file) and boots a VM from it', async () => {
+    await using tmp = await makeTempDir('vmm-tpl-');
+    const memoryPath = `/dev/shm/vmm-tpl-${process.pid}`;
+    const devicesStatePath = tmp.join('devices.state');
+    const a = accel();
+    try {
+      const tpl = await Sandbox.create(
+        await guestConfig({ hypervisorMachineType: 'pc', bootToBeTemplate: true, memoryPath, memSlots: 0 }),
+        { stateDir: tmp.join('state'), host: { accel: a } },
+      );
+      await tpl.start();
+      await tpl.console().waitFor(marker('ready'), { timeoutMs: 30_000, exited: tpl.exited });
+      await tpl.save(devicesStatePath);
+      await tpl.stop();
+      // Only device state went to the file: far less than the 256 MiB of RAM.
+      const { size } = await stat(devicesStatePath);
+      expect(size).toBeLessThan(16 << 20);
+      const vm = await Sandbox.create(
+        await guestConfig({
+          hypervisorMachineType: 'pc',
+          bootFromTemplate: true,
+          memoryPath,
+          devicesStatePath,
+          memSlots: 0,
+        }),
+        { stateDir: tmp.join('state'), host: { accel: a } },
+      );
+      try {
+        await vm.start({ timeoutMs: 60_000 });
+        const con = vm.console();
+        const img = tmp.join('t.img');
+        await writeFile(img, Buffer.alloc(1 << 20));
+        const mark = await con.mark();
+        await vm.hotplugAdd({ kind: 'block', id: 'tdisk', path: img, attach: 'virtio-blk' });
+        await con.waitFor(marker('hotplugBlk'), { timeoutMs: 30_000, from: mark });
+        // The guest carried on from the template: it never booted in this QEMU.
+        expect(await con.read(0)).not.toContain('GUEST-READY');
+      } finally {
+        await vm.stop();
+      }
+    } finally {
+      await rm(memoryPath, { force: true });
+    }
   });
 });
