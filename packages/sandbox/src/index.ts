@@ -120,6 +120,14 @@ export {
   sandboxKernelParams,
 } from './qemu-compose.js';
 export {
+  findOrphanQemu,
+  killOrphanQemu,
+  type OrphanQemu,
+  type ReconcileResult,
+  reconcileDevices,
+  recoverAfterCrash,
+} from './recovery.js';
+export {
   type CreateHypervisorOptions,
   createHypervisor,
   Sandbox,

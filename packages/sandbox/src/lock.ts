@@ -63,6 +63,8 @@ export interface AcquireLockOptions {
 /** A held lock. Release it (or `await using`) when done; releasing twice is harmless. */
 export interface LockHandle extends AsyncDisposable {
   readonly path: string;
+  /** True when a stale lock was taken over: its holder died, perhaps in the middle of an operation. */
+  readonly recovered: boolean;
   release(): Promise<void>;
 }
 
@@ -93,6 +95,7 @@ export async function acquireLock(path: string, options: AcquireLockOptions = {}
       cause: err,
     });
   }
+  let recovered = false;
   try {
     let holder: LockOwner | undefined;
     for (;;) {
@@ -113,6 +116,7 @@ export async function acquireLock(path: string, options: AcquireLockOptions = {}
       const stale = holder === undefined ? false : !isProcessAlive(holder.pid, holder.start);
       if (stale) {
         await takeOverStale(path, current);
+        recovered = true;
         continue;
       }
       if (Date.now() >= deadline) {
@@ -138,7 +142,7 @@ export async function acquireLock(path: string, options: AcquireLockOptions = {}
     const current = await readFile(path, 'utf8').catch(() => undefined);
     if (current === text) await rm(path, { force: true });
   };
-  return { path, release, [Symbol.asyncDispose]: release };
+  return { path, recovered, release, [Symbol.asyncDispose]: release };
 }
 
 /**

@@ -3,6 +3,8 @@
  * lock, reloads the state another process may have written, acts, and writes the state back, so
  * several processes (`vmm run --detach`, `vmm hotplug`, `vmm stop`) can drive one VM.
  */
+
+import { join } from 'node:path';
 import { AcrnHypervisor, type AcrnHypervisorOptions } from './acrn.js';
 import { parseHypervisorConfig } from './config.js';
 import type { ConsoleReader } from './console.js';
@@ -21,9 +23,17 @@ import {
 } from './hypervisor.js';
 import { acquireLock, isProcessAlive } from './lock.js';
 import { MockHypervisor } from './mock.js';
-import { checkSandboxId, defaultStateDir, newSandboxId, type SandboxPaths, sandboxPaths } from './paths.js';
+import {
+  checkSandboxId,
+  defaultStateDir,
+  newSandboxId,
+  RUN_FILES,
+  type SandboxPaths,
+  sandboxPaths,
+} from './paths.js';
 import { QemuHypervisor } from './qemu.js';
 import type { HostFacts } from './qemu-compose.js';
+import { findOrphanQemu, type OrphanQemu, recoverAfterCrash } from './recovery.js';
 import { type SandboxState, type SandboxStatus, STATE_SCHEMA_VERSION, StateStore } from './state.js';
 
 /** Options of {@link Sandbox.create}. */
@@ -69,6 +79,11 @@ export interface SandboxInfo {
   readonly vcpus: number;
   readonly memoryMiB: number;
   readonly devices: readonly HotplugResult[];
+  /**
+   * A QEMU that runs this sandbox although its state does not record it (the managing process died
+   * while starting it), with the reason. The next operation on the sandbox (e.g. `stop`) kills it.
+   */
+  readonly orphan?: OrphanQemu;
 }
 
 /** A sandbox with persisted state. */
@@ -110,14 +125,7 @@ export class Sandbox {
     const paths = sandboxPaths(stateDir, id);
     const resolved = parseHypervisorConfig(config);
     const store = new StateStore({ stateDir });
-    await store.createSandboxDir(id);
-    let hv: Hypervisor;
-    try {
-      hv = await createHypervisor(type, resolved, { id, paths, ...options });
-    } catch (err) {
-      await store.remove(id);
-      throw err;
-    }
+    const hv: Hypervisor = await createHypervisor(type, resolved, { id, paths, ...options });
     const state: SandboxState = {
       version: STATE_SCHEMA_VERSION,
       id,
@@ -137,11 +145,9 @@ export class Sandbox {
       },
       hypervisor: hv.toState(),
     };
-    // A failed first write (disk full, ...) must not leave the id taken by an empty directory.
-    await store.write(state).catch(async (err: unknown) => {
-      await store.remove(id).catch(() => undefined);
-      throw err;
-    });
+    // The directory appears with its state file (temp dir + rename): a crash or a full disk never
+    // leaves an id taken by a directory without state.
+    await store.createWithState(state);
     return new Sandbox({
       id,
       stateDir,
@@ -252,7 +258,8 @@ export class Sandbox {
       }
       throw err;
     });
-    const latest = await this.#store.read(this.id);
+    let latest = await this.#store.read(this.id);
+    if (_lock.recovered) latest = await recoverAfterCrash(this.#store, latest, this.paths);
     this.#state = latest;
     this.hypervisor.reload(latest);
     try {
@@ -378,6 +385,10 @@ function infoOf(state: SandboxState): SandboxInfo {
       ? h.vcpus
       : (cfg.numVcpus ?? 1) + (Array.isArray(h.vcpus) ? h.vcpus.length : 0);
   const alive = state.pid !== null && isProcessAlive(state.pid, state.pidStartTime);
+  const orphan =
+    state.hypervisorType === 'qemu' && !alive
+      ? findOrphanQemu(state, { pid: join(state.paths.runDir, RUN_FILES.pid), qmp: state.paths.qmp })
+      : undefined;
   const status: SandboxStatus =
     (state.status === 'running' || state.status === 'paused') && !alive && state.hypervisorType !== 'mock'
       ? 'stopped'
@@ -407,6 +418,7 @@ function infoOf(state: SandboxState): SandboxInfo {
         }),
       ),
     ),
+    ...(orphan === undefined ? {} : { orphan: Object.freeze(orphan) }),
   });
 }
 

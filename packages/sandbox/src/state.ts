@@ -4,7 +4,7 @@
  * validated on every read.
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { chmod, lstat, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { zodIssues } from './config.js';
@@ -199,6 +199,58 @@ export class StateStore {
     return dir;
   }
 
+  /**
+   * Create a sandbox's directory and its first state in one step: the state is written into a
+   * private temp directory that is then renamed to `<stateDir>/<id>`, so a crash never leaves a
+   * sandbox directory without a state file. A directory of that id without a state file is debris of
+   * an interrupted removal and is cleared first.
+   * @throws {SandboxError} `SANDBOX_EXISTS`, `SANDBOX_STATE_INVALID`, `SANDBOX_STATE_IO`.
+   */
+  async createWithState(state: SandboxState): Promise<void> {
+    const valid = parseState(JSON.stringify(state), 'new state');
+    await ensurePrivateDir(this.stateDir);
+    // Temp directories of an earlier create of this id that crashed before its rename.
+    for (const e of await readdir(this.stateDir).catch(() => [] as string[])) {
+      if (e.startsWith(`.${valid.id}.`) && e.endsWith('.new')) {
+        await rm(join(this.stateDir, e), { recursive: true, force: true }).catch(() => undefined);
+      }
+    }
+    const dir = join(this.stateDir, valid.id);
+    const tmp = join(this.stateDir, `.${valid.id}.${randomBytes(6).toString('hex')}.new`);
+    try {
+      await mkdir(tmp, { mode: 0o700 });
+    } catch (err) {
+      throw ioError('cannot create', tmp, err);
+    }
+    try {
+      await writeJsonAtomic(join(tmp, 'state.json'), valid);
+      const debris = await stat(dir).then(
+        () =>
+          stat(this.statePath(valid.id)).then(
+            () => false,
+            () => true,
+          ),
+        () => false,
+      );
+      if (debris) await rm(dir, { recursive: true, force: true });
+      try {
+        await rename(tmp, dir);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOTEMPTY' || code === 'EEXIST') {
+          throw new SandboxError('SANDBOX_EXISTS', `sandbox ${valid.id} already exists (${dir})`, {
+            sandboxId: valid.id,
+            cause: err,
+          });
+        }
+        throw ioError('cannot create', dir, err);
+      }
+    } catch (err) {
+      await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+      throw err;
+    }
+  }
+
   /** Write a sandbox's state atomically (validated first). @throws {SandboxError} `SANDBOX_STATE_INVALID`, `SANDBOX_STATE_IO` */
   async write(state: SandboxState): Promise<void> {
     const r = sandboxStateSchema.safeParse(state);
@@ -216,8 +268,24 @@ export class StateStore {
     await writeJsonAtomic(this.statePath(state.id), r.data);
   }
 
-  /** Read a sandbox's state. @throws {SandboxError} as {@link readStateFile} */
-  read(id: string): Promise<SandboxState> {
+  /**
+   * Read a sandbox's state. A sandbox directory that is a symbolic link is refused: state is only
+   * ever read from inside the state directory.
+   * @throws {SandboxError} as {@link readStateFile}, and `SANDBOX_STATE_INVALID` for a symlink.
+   */
+  async read(id: string): Promise<SandboxState> {
+    const dir = join(this.stateDir, id);
+    if (
+      await lstat(dir).then(
+        (st) => st.isSymbolicLink(),
+        () => false,
+      )
+    ) {
+      throw new SandboxError('SANDBOX_STATE_INVALID', `${dir} is a symbolic link, not a sandbox directory`, {
+        sandboxId: id,
+        path: 'id',
+      });
+    }
     return readStateFile(this.statePath(id), id);
   }
 
@@ -234,6 +302,7 @@ export class StateStore {
     for (const e of entries) {
       if (!SANDBOX_ID_PATTERN.test(e)) continue;
       try {
+        if ((await lstat(join(this.stateDir, e))).isSymbolicLink()) continue;
         if ((await stat(this.statePath(e))).isFile()) ids.push(e);
       } catch {
         // no state file (being created or removed)

@@ -1,0 +1,215 @@
+/**
+ * Security (issue 8): private state (dirs 0700, state files 0600), sockets and files unreachable by
+ * another user (checked as `nobody` through setpriv), no shell anywhere in the spawn path (source
+ * scan and a runtime spy on child_process.spawn), validated ids, and no file opened outside the state
+ * directory through a planted symlink.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
+import { join } from 'node:path';
+import { makeTempDir, type TempDir } from '@vmm/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type HypervisorConfig, Sandbox } from '../src/index.js';
+import { accel } from './helpers.js';
+import { lightConfig } from './i8-util.js';
+
+const srcDir = new URL('../src/', import.meta.url).pathname;
+let tmp: TempDir;
+let config: HypervisorConfig;
+let hostAccel: 'kvm' | 'tcg';
+
+beforeAll(async () => {
+  tmp = await makeTempDir('vmm-i8s-');
+  config = await lightConfig();
+  hostAccel = accel();
+});
+
+afterAll(async () => {
+  await tmp?.remove();
+});
+
+const mode = (p: string): number => statSync(p).mode & 0o777;
+
+describe('permissions', () => {
+  // A world-traversable parent, so that only vmm's own modes stand between `nobody` and the files.
+  let open: string;
+  let sb: Sandbox;
+
+  beforeAll(async () => {
+    open = await mkdtemp('/tmp/vmm-i8s-open-');
+    await chmod(open, 0o755);
+    sb = await Sandbox.create(config, { stateDir: join(open, 'state'), host: { accel: hostAccel } });
+    await sb.start();
+  });
+
+  afterAll(async () => {
+    await sb?.stop({ graceMs: 1_000 }).catch(() => undefined);
+    await rm(open, { recursive: true, force: true });
+  });
+
+  it('state and run directories are 0700, the state file 0600, and nothing inside is open to others', () => {
+    expect(mode(sb.stateDir)).toBe(0o700);
+    expect(mode(sb.paths.runDir)).toBe(0o700);
+    expect(mode(sb.paths.state)).toBe(0o600);
+    expect(mode(sb.paths.stderr)).toBe(0o600);
+    const entries = readdirSync(sb.paths.runDir);
+    expect(entries).toEqual(expect.arrayContaining(['state.json', 'qmp.sock', 'console.sock']));
+    for (const e of entries) {
+      const m = mode(join(sb.paths.runDir, e));
+      // QEMU creates its sockets, pid file and console log under the 0700 run directory; none may be
+      // writable by others.
+      expect({ e, otherWrite: (m & 0o002) !== 0 }).toEqual({ e, otherWrite: false });
+    }
+  });
+
+  it('another user (nobody) can neither connect to the sockets nor read the state or console', ({ skip }) => {
+    if (process.getuid?.() !== 0) skip('not root: cannot switch to nobody with setpriv');
+    const probe = `
+      const net = require('node:net'); const fs = require('node:fs');
+      const out = {};
+      const tryRead = (k, p) => { try { fs.readFileSync(p); out[k] = 'READ'; } catch (e) { out[k] = e.code; } };
+      tryRead('state', ${JSON.stringify(sb.paths.state)});
+      tryRead('console', ${JSON.stringify(sb.paths.consoleLog)});
+      tryRead('list', ${JSON.stringify(sb.stateDir)} + '/');
+      try { fs.readdirSync(${JSON.stringify(sb.stateDir)}); out.readdir = 'LISTED'; } catch (e) { out.readdir = e.code; }
+      const s = net.createConnection(${JSON.stringify(sb.paths.qmp)});
+      s.on('connect', () => { out.qmp = 'CONNECTED'; s.destroy(); done(); });
+      s.on('error', (e) => { out.qmp = e.code; done(); });
+      function done() { process.stdout.write(JSON.stringify(out)); }
+    `;
+    const run = (): Record<string, string> => {
+      const r = spawnSync(
+        'setpriv',
+        ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, '-e', probe],
+        { encoding: 'utf8', timeout: 20_000 },
+      );
+      if (r.status !== 0) throw new Error(`setpriv probe failed: ${r.stderr}`);
+      return JSON.parse(r.stdout) as Record<string, string>;
+    };
+    expect(run()).toEqual({
+      state: 'EACCES',
+      console: 'EACCES',
+      list: 'EACCES',
+      readdir: 'EACCES',
+      qmp: 'EACCES',
+    });
+    // Even if an admin opens the state directory up, each run directory still keeps others out.
+    execFileSync('chmod', ['0755', sb.stateDir]);
+    try {
+      expect(run()).toMatchObject({ state: 'EACCES', console: 'EACCES', readdir: 'LISTED', qmp: 'EACCES' });
+    } finally {
+      execFileSync('chmod', ['0700', sb.stateDir]);
+    }
+  });
+});
+
+describe('no shell', () => {
+  it('no source file spawns through a shell (shell option, exec/execSync, sh -c)', () => {
+    const offenders: string[] = [];
+    for (const f of readdirSync(srcDir)) {
+      if (!f.endsWith('.ts') || f.endsWith('.test.ts')) continue;
+      const text = readFileSync(join(srcDir, f), 'utf8');
+      const lines = text.split('\n');
+      lines.forEach((l, i) => {
+        if (/\bshell\s*:\s*(true|['"])/.test(l)) offenders.push(`${f}:${i + 1}: ${l.trim()}`);
+        if (
+          /\b(exec|execSync)\s*\(/.test(l) &&
+          /child_process|execa/.test(text) &&
+          !/execute|\.exec\(/.test(l)
+        )
+          offenders.push(`${f}:${i + 1}: ${l.trim()}`);
+        if (/['"](\/bin\/)?(ba)?sh['"]\s*,\s*\[?\s*['"]-c['"]/.test(l))
+          offenders.push(`${f}:${i + 1}: ${l.trim()}`);
+        if (/\$\(|execaCommand|\$`/.test(l) && !/^\s*(\*|\/\/)/.test(l))
+          offenders.push(`${f}:${i + 1}: ${l.trim()}`);
+      });
+    }
+    expect(offenders).toEqual([]);
+  });
+
+  it('at run time every process vmm spawns is execve()d directly, never through a shell', async () => {
+    const require = createRequire(import.meta.url);
+    const cp = require('node:child_process') as typeof import('node:child_process');
+    const original = cp.spawn;
+    const calls: { file: string; shell: unknown }[] = [];
+    cp.spawn = ((file: string, args: unknown, options: { shell?: unknown } | undefined) => {
+      calls.push({ file, shell: options?.shell });
+      return original(file, args as string[], options as object);
+    }) as typeof cp.spawn;
+    syncBuiltinESMExports();
+    const sb = await Sandbox.create(config, { stateDir: tmp.join('noshell'), host: { accel: hostAccel } });
+    try {
+      await sb.start();
+      await sb.pause();
+    } finally {
+      await sb.stop({ graceMs: 1_000 });
+      cp.spawn = original;
+      syncBuiltinESMExports();
+    }
+    expect(calls.length).toBeGreaterThan(0);
+    for (const c of calls) {
+      expect(c.shell === undefined || c.shell === false).toBe(true);
+      expect(c.file).not.toMatch(/(^|\/)(ba|da)?sh$/);
+    }
+    expect(calls.map((c) => c.file)).toContain('/usr/bin/qemu-system-x86_64');
+  });
+});
+
+describe('paths and ids', () => {
+  it.each(['../x', '..', '.', 'a/b', '/etc', '', 'x\0y', '-rf', `a${'b'.repeat(64)}`])(
+    'the id %j is refused before any file is touched',
+    async (id) => {
+      const stateDir = tmp.join('ids');
+      await expect(
+        Sandbox.create(config, { stateDir, id, host: { accel: hostAccel } }),
+      ).rejects.toMatchObject({
+        code: 'SANDBOX_INVALID_CONFIG',
+        path: 'id',
+      });
+      await expect(Sandbox.attach(id, { stateDir })).rejects.toMatchObject({
+        code: 'SANDBOX_INVALID_CONFIG',
+      });
+      expect(existsSync(stateDir)).toBe(false);
+    },
+  );
+
+  it('a symlink planted as a sandbox directory is neither written through nor read through', async () => {
+    const stateDir = tmp.join('planted');
+    const victim = tmp.join('victim');
+    await mkdir(stateDir, { mode: 0o700 });
+    await mkdir(victim, { mode: 0o700 });
+    await writeFile(join(victim, 'keep'), 'precious');
+    await symlink(victim, join(stateDir, 'evil'));
+    // create: the name is taken by something that is not a sandbox, and nothing lands in the target.
+    const made = await Sandbox.create(config, { stateDir, id: 'evil', host: { accel: hostAccel } }).then(
+      (s) => s,
+      (err: unknown) => err,
+    );
+    expect(readdirSync(victim)).toEqual(['keep']);
+    if (made instanceof Sandbox) {
+      // The symlink was replaced by a real directory: still nothing outside the state dir.
+      expect(statSync(join(stateDir, 'evil')).isDirectory()).toBe(true);
+      await made.stop();
+    } else {
+      expect(made).toMatchObject({ code: expect.stringMatching(/^SANDBOX_(EXISTS|STATE_IO)$/) });
+    }
+    // attach/list: a state file reached through a symlinked directory is refused.
+    await rm(join(stateDir, 'evil'), { recursive: true, force: true });
+    const outside = tmp.join('outside');
+    await mkdir(outside, { mode: 0o700 });
+    const real = await Sandbox.create(config, {
+      stateDir: tmp.join('realstate'),
+      id: 'evil',
+      host: { accel: hostAccel },
+    });
+    execFileSync('cp', [real.paths.state, join(outside, 'state.json')]);
+    await real.stop();
+    await symlink(outside, join(stateDir, 'evil'));
+    await expect(Sandbox.attach('evil', { stateDir })).rejects.toMatchObject({
+      code: 'SANDBOX_STATE_INVALID',
+    });
+    expect(await Sandbox.list({ stateDir })).toEqual([]);
+  });
+});
