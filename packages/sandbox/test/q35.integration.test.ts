@@ -51,6 +51,16 @@ describe('q35 sandbox with the default guest', () => {
       /^tsc=reliable .* iommu=off quiet panic=1 nr_cpus=4 console=ttyS0 .*probe\.clock=1$/,
     );
     expect(existsSync(sb.paths.qmp)).toBe(true);
+    expect(sb.hypervisor.pids()).toEqual([info.pid]);
+    expect(sb.capabilities()).toMatchObject({
+      blockDeviceHotplug: true,
+      memoryHotplug: true,
+      vcpuHotplug: true,
+      netHotplug: true,
+      pauseResume: true,
+      saveRestore: true,
+      vsock: existsSync('/dev/vhost-vsock'),
+    });
   });
 
   it('hotplugs a disk on a PCIe root port and unplugs it (DEVICE_DELETED, guest reports)', async () => {
