@@ -119,6 +119,7 @@ interface Sample {
   startMs: number;
   stopMs: number;
   peakMiB: number;
+  rssBeforeMiB: number;
   fdsBefore: number;
   fdsAfter: number;
   leftProcs: number;
@@ -141,6 +142,7 @@ async function round(side: 'sandbox' | 'bare'): Promise<Sample> {
   const ids = Array.from({ length: N }, (_, i) => `d${i}`);
   try {
     const fdsBefore = openFds().length;
+    const rssBeforeMiB = process.memoryUsage.rss() / 2 ** 20;
     const { value, peakMiB } = await withPeakRss(async () => {
       if (side === 'sandbox') {
         // Create (validation, asset checks, argv) is outside the timing on both sides.
@@ -190,6 +192,7 @@ async function round(side: 'sandbox' | 'bare'): Promise<Sample> {
       side,
       ...value,
       peakMiB,
+      rssBeforeMiB,
       fdsBefore,
       fdsAfter: openFds().length,
       leftProcs: processesMentioning(stateDir).length,
@@ -210,7 +213,7 @@ for (let r = 0; r < ROUNDS; r++) {
     const s = await round(side);
     samples.push(s);
     console.log(
-      `  round ${r + 1} ${side.padEnd(7)} start+pause ${(s.startMs / 1000).toFixed(2)} s, stop ${(s.stopMs / 1000).toFixed(2)} s, peak RSS ${s.peakMiB.toFixed(0)} MiB, fds ${s.fdsBefore} -> ${s.fdsAfter}, left: ${s.leftProcs} processes, ${s.leftFiles} files`,
+      `  round ${r + 1} ${side.padEnd(7)} start+pause ${(s.startMs / 1000).toFixed(2)} s, stop ${(s.stopMs / 1000).toFixed(2)} s, peak RSS ${s.peakMiB.toFixed(0)} MiB (${s.rssBeforeMiB.toFixed(0)} before), fds ${s.fdsBefore} -> ${s.fdsAfter}, left: ${s.leftProcs} processes, ${s.leftFiles} files`,
     );
   }
 }
@@ -219,7 +222,7 @@ const median = (xs: number[]): number => {
   const m = s.length >> 1;
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 };
-const of = (side: Sample['side'], k: 'startMs' | 'stopMs' | 'peakMiB'): number =>
+const of = (side: Sample['side'], k: 'startMs' | 'stopMs' | 'peakMiB' | 'rssBeforeMiB'): number =>
   median(samples.filter((s) => s.side === side).map((s) => s[k]));
 const total = (side: Sample['side']): number => of(side, 'startMs') + of(side, 'stopMs');
 const sbx = samples.filter((s) => s.side === 'sandbox');
@@ -227,7 +230,7 @@ console.log(
   `median total (start+pause+stop): sandbox ${(total('sandbox') / 1000).toFixed(2)} s, bare ${(total('bare') / 1000).toFixed(2)} s, ratio ${(total('sandbox') / total('bare')).toFixed(3)}`,
 );
 console.log(
-  `peak RSS: sandbox ${of('sandbox', 'peakMiB').toFixed(0)} MiB (target <= 150 MB), bare ${of('bare', 'peakMiB').toFixed(0)} MiB`,
+  `peak RSS of this process: sandbox ${of('sandbox', 'peakMiB').toFixed(0)} MiB (+${(of('sandbox', 'peakMiB') - of('sandbox', 'rssBeforeMiB')).toFixed(0)} over its start; target <= 150 MB), bare ${of('bare', 'peakMiB').toFixed(0)} MiB (+${(of('bare', 'peakMiB') - of('bare', 'rssBeforeMiB')).toFixed(0)})`,
 );
 console.log(
   `sandbox fds equal before/after: ${sbx.every((s) => s.fdsAfter === s.fdsBefore)}; leftovers: ${sbx.reduce((n, s) => n + s.leftProcs, 0)} processes, ${sbx.reduce((n, s) => n + s.leftFiles, 0)} files`,
