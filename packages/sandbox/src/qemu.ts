@@ -1228,21 +1228,7 @@ export class QemuHypervisor implements Hypervisor {
         for (let n = 0; n < removable; n++) {
           const cpuId = this.#state.vcpus[this.#state.vcpus.length - 1] as string;
           try {
-            await q.executeAndWaitFor(
-              'device_del',
-              { id: cpuId },
-              {
-                event: 'DEVICE_DELETED',
-                timeout: clampTimeout(options, 30_000),
-                match: (e) => {
-                  const d = e.data as { device?: string; path?: string } | undefined;
-                  const base = `/machine/peripheral/${cpuId}`;
-                  return (
-                    d?.device === cpuId || d?.path === base || (d?.path?.startsWith(`${base}/`) ?? false)
-                  );
-                },
-              },
-            );
+            await unplugCpu(q, cpuId, clampTimeout(options, 30_000));
             this.#state.vcpus.pop();
           } catch (err) {
             error = new SandboxError(
@@ -1296,6 +1282,43 @@ function parseQemuState(value: unknown): QemuState {
     });
   }
   return r.data;
+}
+
+/**
+ * `device_del` a vCPU and wait until it is gone: a `DEVICE_DELETED` for the device or for its lapic
+ * child (all QEMU 7.2 under TCG reports), or `query-hotpluggable-cpus` showing its slot free again,
+ * whichever comes first (the guest-notes ways that work).
+ */
+async function unplugCpu(q: QmpClient, cpuId: string, timeoutMs: number): Promise<void> {
+  const base = `/machine/peripheral/${cpuId}`;
+  const ac = new AbortController();
+  const event = q.executeAndWaitFor(
+    'device_del',
+    { id: cpuId },
+    {
+      event: 'DEVICE_DELETED',
+      timeout: timeoutMs,
+      signal: ac.signal,
+      match: (e) => {
+        const d = e.data as { device?: string; path?: string } | undefined;
+        return d?.device === cpuId || d?.path === base || (d?.path?.startsWith(`${base}/`) ?? false);
+      },
+    },
+  );
+  const slotFree = (async (): Promise<void> => {
+    for (;;) {
+      await sleep(250, undefined, { signal: ac.signal });
+      const slots = await q.execute('query-hotpluggable-cpus', undefined, { signal: ac.signal });
+      if (!slots.some((slot) => slot['qom-path'] === base)) return;
+    }
+  })();
+  try {
+    await Promise.race([event, slotFree]);
+  } finally {
+    ac.abort();
+    // The loser rejects with an abort; nothing to report.
+    await Promise.allSettled([event, slotFree]);
+  }
 }
 
 /** Kata's `x-ignore-shared` migration capability (shared memory is not sent). */

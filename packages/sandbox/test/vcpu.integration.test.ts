@@ -44,7 +44,7 @@ describe('a throwaway VM: vCPU add/remove, then SIGKILL while waiting', () => {
     });
     mark = await con.mark();
     // 0 is clamped to 1; only the hotplugged vCPU goes. Completion is QEMU 7.2's lapic DEVICE_DELETED.
-    const removed = await sb.resizeVcpus(0);
+    const removed = await sb.resizeVcpus(0, { timeoutMs: 90_000 });
     expect(removed).toMatchObject({ before: 2, after: 1, requested: 0, target: 1 });
     expect((await con.waitFor(marker('cpus'), { ...wait, from: mark })).value.cpus).toBe(1);
   });
