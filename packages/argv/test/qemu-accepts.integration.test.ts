@@ -4,7 +4,7 @@
  * device; devices that need host resources fail with QEMU's complaint about that resource, never about
  * option syntax. Paths with `,` and `=` reach QEMU intact. Devices are grouped per VM to keep runs lean.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { truncate } from 'node:fs/promises';
 import {
   childPids,
@@ -118,6 +118,8 @@ describe('q35 / pci: one VM with every device kind QEMU instantiates without hos
         path: at('ch,0.sock'),
         name: 'org.vmm,0',
         bus: 'vser0.0',
+        logfile: at('ch,0=log.txt'),
+        logappend: true,
       },
       { kind: 'char', driver: 'virtconsole', backend: 'pty', id: 'ch1', deviceId: 'con0', bus: 'vser0.0' },
       {
@@ -280,6 +282,8 @@ describe('q35 / pci: one VM with every device kind QEMU instantiates without hos
       expect(files.get('pflash0')).toBe(at('fl,ash.fd'));
       const chardevs = (await qmp.execute('query-chardev')) as Array<{ label: string; filename: string }>;
       expect(chardevs.find((c) => c.label === 'ch0')?.filename).toContain(at('ch,0.sock'));
+      // the chardev's logfile is opened (created) at startup, under exactly its comma-and-= name
+      expect(existsSync(at('ch,0=log.txt'))).toBe(true);
       expect(readFileSync(at('pid,file'), 'utf8').trim()).toBe(String(q.pid));
     } finally {
       await qmp.close();

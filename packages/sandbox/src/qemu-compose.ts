@@ -3,7 +3,7 @@
  * @vmm/argv. Pure, given the host facts.
  */
 import { randomUUID } from 'node:crypto';
-import { escapeOptionValue, type QemuConfig } from '@vmm/argv';
+import type { Device, QemuConfig } from '@vmm/argv';
 import {
   type ArchDevices,
   composeSandboxConfig,
@@ -37,9 +37,6 @@ export interface ComposedQemu {
   /** Kernel parameters, in order. */
   readonly kernelParams: readonly Param[];
 }
-
-/** Option values needing no escaping can be written as is; others get QEMU's `,,`. */
-const esc = escapeOptionValue;
 
 function archError(err: unknown): never {
   if (QemuArchError.is(err)) {
@@ -166,14 +163,23 @@ export function composeQemu(config: ResolvedHypervisorConfig, options: ComposeQe
   const fileBacked = template || config.fileBackedMemRootDir !== undefined;
   const memPath = template ? config.memoryPath : config.fileBackedMemRootDir;
   const base = composed.config;
-  const serial = [
-    '-chardev',
-    `socket,id=charserial0,path=${esc(paths.console)},server=on,wait=off,logfile=${esc(paths.consoleLog)},logappend=on`,
-    '-serial',
-    'chardev:charserial0',
+  // The guest's serial console: a socket any process can attach to, plus QEMU's own log of it, so
+  // output is kept from the first byte whether or not a client is connected.
+  const serial: Device[] = [
+    {
+      kind: 'char',
+      driver: 'serial',
+      backend: 'socket',
+      id: 'charserial0',
+      path: paths.console,
+      logfile: paths.consoleLog,
+      logappend: true,
+    },
+    { kind: 'legacy-serial', chardev: 'charserial0' },
   ];
   const qemuConfig: QemuConfig = {
     ...base,
+    devices: [...(base.devices ?? []), ...serial],
     ...(base.memory === undefined
       ? {}
       : { memory: { ...base.memory, ...(fileBacked && memPath !== undefined ? { path: memPath } : {}) } }),
@@ -199,7 +205,7 @@ export function composeQemu(config: ResolvedHypervisorConfig, options: ComposeQe
     ...(options.incoming === true ? { incoming: { migrationType: 'defer' as const } } : {}),
     pidFile: paths.pid,
     ...(config.debug ? { logFile: paths.log } : {}),
-    extraParams: [...serial, ...serializeParams(config.hypervisorParams, '')],
+    extraParams: serializeParams(config.hypervisorParams, ''),
   };
   return Object.freeze({
     arch,

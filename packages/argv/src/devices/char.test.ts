@@ -49,6 +49,25 @@ describe('char', () => {
       'chardev:ser0',
     ]);
   });
+  it('logfile (escaped) and logappend: output is kept with no client connected', () => {
+    expect(
+      encodeDevice({
+        kind: 'char',
+        driver: 'serial',
+        backend: 'socket',
+        id: 'charserial0',
+        path: '/run/vmm/a,b/console.sock',
+        logfile: '/run/vmm/a,b/console.log',
+        logappend: true,
+      }).argv,
+    ).toEqual([
+      '-chardev',
+      'socket,id=charserial0,path=/run/vmm/a,,b/console.sock,server=on,wait=off,logfile=/run/vmm/a,,b/console.log,logappend=on',
+    ]);
+    expect(() =>
+      encodeDevice({ kind: 'char', driver: 'serial', backend: 'pty', id: 'c', logappend: false }),
+    ).toThrow(expect.objectContaining({ code: 'ARGV_INVALID_DEVICE', path: 'logappend' }));
+  });
   it('rejects a missing path, a path on pty, and transport fields on ports', () => {
     expect(() =>
       encodeDevice({ kind: 'char', driver: 'virtconsole', backend: 'socket', deviceId: 'c', id: 'x' }),

@@ -45,6 +45,13 @@ export const charDeviceSchema = z
     path: hostPath.optional(),
     /** Port name seen by the guest (`name=`), e.g. `org.qemu.guest_agent.0`. @default none */
     name: nonEmptyText.optional(),
+    /**
+     * Also write everything the guest sends to this file (`logfile=`), whether or not a client is
+     * connected: the way to never lose early console output on a `socket` backend. @default none
+     */
+    logfile: hostPath.optional(),
+    /** Append to `logfile` instead of truncating it (`logappend=on`). @default false */
+    logappend: z.boolean().optional(),
   })
   .superRefine((d, c) => {
     if (d.backend !== 'pty' && d.backend !== 'console' && d.path === undefined) {
@@ -53,6 +60,9 @@ export const charDeviceSchema = z
     if ((d.backend === 'pty' || d.backend === 'console') && d.path !== undefined) {
       c.addIssue({ code: 'custom', path: ['path'], message: `backend ${d.backend} takes no path` });
     }
+    if (d.logappend !== undefined && d.logfile === undefined) {
+      c.addIssue({ code: 'custom', path: ['logappend'], message: 'logappend needs a logfile' });
+    }
     if (d.driver !== 'serial' && d.deviceId === undefined) {
       c.addIssue({ code: 'custom', path: ['deviceId'], message: `driver ${d.driver} needs a deviceId` });
     }
@@ -60,18 +70,23 @@ export const charDeviceSchema = z
 /** Config of a character device. */
 export type CharDeviceConfig = z.infer<typeof charDeviceSchema>;
 
-function chardevArgs(backend: CharBackend, id: string, path: string | undefined): string[] {
-  const pairs: OptionPair[] = [['id', id], path !== undefined && ['path', path]];
-  if (backend === 'socket') pairs.push(['server', 'on'], ['wait', 'off']);
-  return ['-chardev', buildOptions(backend, pairs)];
+function chardevArgs(d: CharDeviceConfig): string[] {
+  const pairs: OptionPair[] = [['id', d.id], d.path !== undefined && ['path', d.path]];
+  if (d.backend === 'socket') pairs.push(['server', 'on'], ['wait', 'off']);
+  pairs.push(
+    d.logfile !== undefined && ['logfile', d.logfile],
+    d.logappend !== undefined && ['logappend', d.logappend ? 'on' : 'off'],
+  );
+  return ['-chardev', buildOptions(d.backend, pairs)];
 }
 
 /**
  * `-device virtserialport|virtconsole[,bus=B],chardev=ID,id=DEVID[,name=N]
- *  -chardev BACKEND,id=ID[,path=P][,server=on,wait=off]`; driver `serial` -> only the `-chardev`.
+ *  -chardev BACKEND,id=ID[,path=P][,server=on,wait=off][,logfile=L][,logappend=on|off]`;
+ * driver `serial` -> only the `-chardev`.
  */
 export function encodeCharDevice(d: CharDeviceConfig): string[] {
-  const chardev = chardevArgs(d.backend, d.id, d.path);
+  const chardev = chardevArgs(d);
   if (d.driver === 'serial') return chardev;
   return [
     '-device',
