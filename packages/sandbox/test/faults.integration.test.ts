@@ -109,6 +109,37 @@ describe('QEMU hung (SIGSTOP)', () => {
   });
 });
 
+describe('QEMU hung in the middle of a QMP exchange', () => {
+  it('an unplug waiting for DEVICE_DELETED gives up at timeoutMs (cause QMP_TIMEOUT) and stop still cleans up', async () => {
+    const sb = await started(tmp.join('hungmid'));
+    await sb.console().waitFor(marker('ready'), { timeoutMs: 120_000, exited: sb.exited });
+    await writeFile(tmp.join('hung.img'), Buffer.alloc(1 << 20));
+    await sb.hotplugAdd({ kind: 'block', id: 'h0', path: tmp.join('hung.img'), attach: 'virtio-blk' });
+    const pid = sb.info().pid as number;
+    try {
+      // device_del is answered at once; the DEVICE_DELETED event needs QEMU and the guest to run on.
+      const removing = rejection(sb.hotplugRemove('h0', { timeoutMs: 3_000 }));
+      const deadline = Date.now() + 5_000;
+      // Stop QEMU once the unplug is on the wire (the lock is held and the QMP socket is connected).
+      while (Date.now() < deadline && !existsSync(`${sb.paths.runDir}/lock`))
+        await new Promise((r) => setTimeout(r, 1));
+      await new Promise((r) => setTimeout(r, 30));
+      process.kill(pid, 'SIGSTOP');
+      const { err, ms } = await removing;
+      expect(err).toMatchObject({ code: 'SANDBOX_HOTPLUG_FAILED', sandboxId: sb.id });
+      expect(causeCodes(err).some((c) => c === 'QMP_TIMEOUT' || c === 'QMP_GREETING')).toBe(true);
+      expect(ms).toBeLessThan(15_000);
+      // The record stays: the device was not confirmed gone.
+      expect(sb.info().devices.map((d) => d.id)).toEqual(['h0']);
+      const r = await sb.stop({ graceMs: 500 });
+      expect(r.method).toBe('sigkill');
+    } finally {
+      if (existsSync(`/proc/${pid}`)) process.kill(pid, 'SIGCONT');
+    }
+    await expectGone(sb);
+  });
+});
+
 describe('QMP socket deleted', () => {
   it('an operation fails as SANDBOX_QMP_FAILED naming ENOENT; stop falls back to signals and cleans up', async () => {
     const sb = await started(tmp.join('nosock'));
