@@ -1,8 +1,3 @@
-/**
- * Helpers shared by the sandbox verbs (`run`, `ps`, `stop`, `pause`, `resume`, `hotplug`, `console`):
- * flag parsing, the state directory, progress lines, and the default guest's console markers.
- */
-import { GUEST_MARKERS, type GuestEvent, parseGuestLine } from '@vmm/guest';
 import { defaultStateDir, Sandbox } from '@vmm/sandbox';
 import type { CommandContext, CommandIo } from './command.js';
 import { CliError } from './errors.js';
@@ -90,17 +85,4 @@ export class Progress {
     if (this.#quiet) return;
     this.#io.stderr.write(`[${this.seconds.toFixed(2).padStart(6)}s] ${message}\n`);
   }
-}
-
-/**
- * Parse a default-guest marker anywhere in a console line (SeaBIOS ends its banner without a newline,
- * so on `pc` the first marker shares its line).
- */
-export function guestEventIn(line: string): GuestEvent | undefined {
-  let best = -1;
-  for (const word of Object.values(GUEST_MARKERS)) {
-    const i = line.indexOf(word);
-    if (i >= 0 && (best < 0 || i < best)) best = i;
-  }
-  return best < 0 ? undefined : parseGuestLine(line.slice(best));
 }

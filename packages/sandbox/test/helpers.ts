@@ -4,11 +4,11 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { recvWithFds } from '@vmm/fdpass';
-import { ensureGuest, GUEST_MARKERS, type GuestEvent, type GuestImage, parseGuestLine } from '@vmm/guest';
+import { ensureGuest, type GuestEvent, type GuestImage, parseGuestLine } from '@vmm/guest';
 import { activeResources, guestAccel, openSocketCount } from '@vmm/test-utils';
 import type { HypervisorConfig } from '../src/index.js';
 
@@ -43,18 +43,12 @@ export async function guestConfig(
   };
 }
 
-/**
- * A console matcher for one guest event kind. The marker may follow other text on the same line
- * (SeaBIOS ends its banner without a newline, so on `pc` the first marker shares its line).
- */
+/** A console matcher for one guest event kind (markers after unterminated firmware output included). */
 export function marker<K extends GuestEvent['kind']>(
   kind: K,
 ): (line: string) => Extract<GuestEvent, { kind: K }> | undefined {
-  const word: string | undefined = (GUEST_MARKERS as Record<string, string>)[kind];
   return (line) => {
-    const at = word === undefined ? 0 : line.indexOf(word);
-    if (at < 0) return undefined;
-    const e = parseGuestLine(line.slice(at));
+    const e = parseGuestLine(line);
     return e?.kind === kind ? (e as Extract<GuestEvent, { kind: K }>) : undefined;
   };
 }
@@ -65,10 +59,7 @@ export function processesMentioning(needle: string): number[] {
   for (const e of readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue;
     try {
-      const cmd = execFileSync('cat', [`/proc/${e}/cmdline`], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'ignore'],
-      });
+      const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8');
       if (cmd.includes(needle)) out.push(Number(e));
     } catch {
       // exited

@@ -43,6 +43,32 @@ describe('parseGuestLine', () => {
     expect(parseGuestLine('\r  HOTPLUG-BLK vdc\r\n')).toEqual({ kind: 'hotplugBlk', device: 'vdc' });
   });
 
+  it('finds a hyphenated marker after unterminated firmware output (SeaBIOS on pc), at a word boundary', () => {
+    expect(parseGuestLine('Booting from ROM..GUEST-READY cpus=1 mem-mb=256 blk=[] net=[]')).toEqual({
+      kind: 'ready',
+      cpus: 1,
+      memMb: 256,
+      blk: [],
+      net: [],
+      uptime: undefined,
+    });
+    expect(parseGuestLine('\u001b[2J garbage HOTPLUG-BLK vdb')).toEqual({
+      kind: 'hotplugBlk',
+      device: 'vdb',
+    });
+    expect(parseGuestLine('x MEM-MB')).toEqual({ kind: 'malformed', marker: 'MEM-MB', line: 'MEM-MB' });
+  });
+
+  it.each([
+    'Allowing 4 CPUS 4',
+    'timer CLOCK 1.5',
+    'NOT-GUEST-READY cpus=1',
+    'xGUEST-READY cpus=1',
+    'GUEST-READY-ish',
+  ])('does not take a bare word or a non-boundary match mid-line: %j', (line) => {
+    expect(parseGuestLine(line)).toBeUndefined();
+  });
+
   it.each([
     '',
     '[    2.345678] virtio_blk virtio1: [vda] 32768 512-byte logical blocks',

@@ -4,7 +4,10 @@
  * console line into a typed {@link GuestEvent}; it is pure and never throws.
  */
 
-/** Marker words, keyed by the {@link GuestEvent} `kind` they produce. Lines start with the marker. */
+/**
+ * Marker words, keyed by the {@link GuestEvent} `kind` they produce. Lines start with the marker;
+ * a hyphenated marker is also found after other text (see {@link parseGuestLine}).
+ */
 export const GUEST_MARKERS = {
   /** `GUEST-READY cpus=N mem-mb=N blk=[vda,sda] net=[eth0] uptime=S`: /init finished booting. */
   ready: 'GUEST-READY',
@@ -69,6 +72,16 @@ const BY_WORD: ReadonlyMap<string, GuestMarkerKind> = new Map(
   (Object.entries(GUEST_MARKERS) as [GuestMarkerKind, GuestMarker][]).map(([k, w]) => [w, k]),
 );
 
+/**
+ * Hyphenated markers after other text on the same line, at a word boundary. Firmware can leave its
+ * last line unterminated (SeaBIOS's banner on the `pc` machine ends in `Booting from ROM..`), so the
+ * guest's first marker shares that line. The bare words (`CPUS`, `CLOCK`) are only taken at the
+ * start of a line, where no kernel message can put them.
+ */
+const EMBEDDED = new RegExp(
+  `(?:^|[^A-Za-z0-9_-])(${[...BY_WORD.keys()].filter((w) => w.includes('-')).join('|')})(?= |$)`,
+);
+
 const DEVICE = /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/;
 const COUNT = /^\d+$/;
 const SECONDS = /^\d+(?:\.\d+)?$/;
@@ -82,11 +95,17 @@ const SECONDS = /^\d+(?:\.\d+)?$/;
  * @example parseGuestLine('HOTPLUG-BLK vda') // { kind: 'hotplugBlk', device: 'vda' }
  */
 export function parseGuestLine(line: string): GuestEvent | undefined {
-  const text = line.replace(/[\r\n]+$/, '').replace(/^[\s\r]+/, '');
-  const space = text.indexOf(' ');
-  const word = space < 0 ? text : text.slice(0, space);
-  const kind = BY_WORD.get(word);
-  if (kind === undefined) return undefined;
+  let text = line.replace(/[\r\n]+$/, '').replace(/^[\s\r]+/, '');
+  let space = text.indexOf(' ');
+  let kind = BY_WORD.get(space < 0 ? text : text.slice(0, space));
+  if (kind === undefined) {
+    const embedded = EMBEDDED.exec(text);
+    if (embedded === null) return undefined;
+    text = text.slice(embedded.index + embedded[0].length - (embedded[1] ?? '').length);
+    space = text.indexOf(' ');
+    kind = BY_WORD.get(space < 0 ? text : text.slice(0, space));
+    if (kind === undefined) return undefined;
+  }
   const rest = space < 0 ? '' : text.slice(space + 1).trim();
   const marker = GUEST_MARKERS[kind];
   const bad = (): GuestEvent => ({ kind: 'malformed', marker, line: text });

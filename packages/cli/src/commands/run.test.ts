@@ -1,8 +1,8 @@
 import { writeFile } from 'node:fs/promises';
+import { parseGuestLine } from '@vmm/guest';
 import { makeTempDir } from '@vmm/test-utils';
 import { describe, expect, it } from 'vitest';
 import { runVmm } from '../../test/sandbox-helpers.js';
-import { guestEventIn } from '../sandbox-common.js';
 import { defaultGuestConfig } from './run.js';
 
 describe('vmm run (argument handling)', () => {
@@ -43,9 +43,9 @@ describe('vmm run (argument handling)', () => {
   });
 
   it('finds guest markers after BIOS text on the same line', () => {
-    expect(guestEventIn('Booting from ROM..GUEST-READY cpus=1 mem-mb=256 blk=[] net=[]')).toMatchObject({
+    expect(parseGuestLine('Booting from ROM..GUEST-READY cpus=1 mem-mb=256 blk=[] net=[]')).toMatchObject({
       kind: 'ready',
     });
-    expect(guestEventIn('[ 1.0] kernel line')).toBeUndefined();
+    expect(parseGuestLine('[ 1.0] kernel line')).toBeUndefined();
   });
 });

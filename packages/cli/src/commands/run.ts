@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { ensureGuest, type GuestImage } from '@vmm/guest';
+import { ensureGuest, type GuestImage, parseGuestLine } from '@vmm/guest';
 import { type HypervisorConfig, type QemuHypervisor, Sandbox, SandboxError } from '@vmm/sandbox';
 import { type Command, type CommandContext, printJson } from '../command.js';
 import { CliError } from '../errors.js';
 import {
-  guestEventIn,
   intFlag,
   Progress,
   STATE_DIR_FLAG,
@@ -196,7 +195,7 @@ In the foreground, Ctrl-C stops the VM cleanly (QMP quit, then signals).`,
       if (defaultGuest) {
         const ready = await sb.console().waitFor(
           (l) => {
-            const e = guestEventIn(l);
+            const e = parseGuestLine(l);
             return e?.kind === 'ready' ? e : undefined;
           },
           { timeoutMs, signal: ctx.signal, exited: sb.exited },
