@@ -72,6 +72,14 @@ describe('vmm sandbox verbs across processes', () => {
     }
     expect(consoleText).toContain('HOTPLUG-BLK vda');
     expect((await vmm('ps')).out).toMatch(/det\s+running\s+\d+\s+1\s+512M\s+disk0/);
+    // QMP by sandbox id, from yet another process (under the sandbox's lock)
+    const status = await vmm('qmp', 'det', 'query-status', '--compact');
+    expect(status).toMatchObject({
+      code: 0,
+      out: '{"status":"running","singlestep":false,"running":true}\n',
+    });
+    const hmp = await vmm('qmp', '--hmp', 'det', 'info', 'status');
+    expect(hmp).toMatchObject({ code: 0, out: expect.stringContaining('VM status: running') });
 
     expect(await vmm('stop', 'det')).toMatchObject({ code: 0, out: 'stopped det (quit)\n' });
     expect(alive(pid)).toBe(false);

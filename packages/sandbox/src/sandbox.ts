@@ -48,9 +48,9 @@ export interface SandboxCreateOptions {
   detached?: boolean;
   /** Host facts (read from the host when absent). */
   host?: Partial<HostFacts>;
-  /** Restore a state saved with {@link Sandbox.save} instead of booting. */
   /** ACRN only: binaries, UUID pool directory, acrn-dm environment. */
   acrn?: Omit<AcrnHypervisorOptions, 'id' | 'paths' | 'signal'>;
+  /** Restore a state saved with {@link Sandbox.save} instead of booting. */
   restoreFrom?: string;
   /** How long to wait for the sandbox lock. @default 30_000 */
   lockTimeoutMs?: number;
@@ -223,6 +223,42 @@ export class Sandbox {
   /** What `vmm ps` shows for this sandbox. */
   info(): SandboxInfo {
     return infoOf({ ...this.#state, status: this.hypervisor.status, hypervisor: this.hypervisor.toState() });
+  }
+
+  /**
+   * Run `fn` with the path of the VM's QMP socket while holding the sandbox lock, so no other vmm
+   * operation talks to the VM meanwhile: QEMU serves one QMP client at a time, and vmm opens a
+   * connection per operation and holds none in between. For tools that speak QMP themselves, such as
+   * `vmm qmp <id>` and `vmm qmp-shell <id>`.
+   * @throws {SandboxError} `SANDBOX_UNSUPPORTED` for a sandbox whose hypervisor has no QMP,
+   *   `SANDBOX_INVALID_STATE` when the VM is not running or paused, `SANDBOX_LOCK_TIMEOUT`.
+   */
+  async withQmpSocket<T>(fn: (socketPath: string) => Promise<T>, options: OperationOptions = {}): Promise<T> {
+    return this.#op(
+      'qmp',
+      options,
+      async () => {
+        if (this.hypervisor.type !== 'qemu') {
+          throw new SandboxError(
+            'SANDBOX_UNSUPPORTED',
+            `sandbox ${this.id} runs ${this.hypervisor.type}, which has no QMP socket`,
+            { sandboxId: this.id },
+          );
+        }
+        const status = this.hypervisor.status;
+        if (status !== 'running' && status !== 'paused') {
+          throw new SandboxError(
+            'SANDBOX_INVALID_STATE',
+            `sandbox ${this.id} is ${status}: QEMU is not running`,
+            {
+              sandboxId: this.id,
+            },
+          );
+        }
+        return fn(this.paths.qmp);
+      },
+      false,
+    );
   }
 
   /** The guest console. */

@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { connectQmp, QmpCommandError, QmpError } from '@vmm/qmp';
 import type { Command, CommandContext, CommandIo } from '../command.js';
 import { CliError } from '../errors.js';
+import { QMP_TARGET_FLAGS, withQmpTarget } from '../qmp-target.js';
 import { parseTimeout } from './qmp.js';
 
 /** One parsed shell line. */
@@ -261,25 +262,29 @@ export async function runQmpShell(
 async function run(ctx: CommandContext): Promise<number> {
   const [socket, ...extra] = ctx.positionals;
   if (socket === undefined || extra.length > 0)
-    throw new CliError('CLI_USAGE', 'usage: vmm qmp-shell <socket> [-p] [-H]');
+    throw new CliError('CLI_USAGE', 'usage: vmm qmp-shell <socket|sandbox-id> [-p] [-H]');
   const timeout = parseTimeout(ctx.values.timeout);
   const history = ctx.values.history;
-  return runQmpShell(socket, ctx.io, {
-    pretty: ctx.values.pretty === true,
-    hmp: ctx.values.hmp === true,
-    signal: ctx.signal,
-    ...(timeout === undefined ? {} : { timeout }),
-    ...(typeof history === 'string' ? { historyFile: history } : {}),
-  });
+  return withQmpTarget(ctx, 'qmp-shell', socket, (path) =>
+    runQmpShell(path, ctx.io, {
+      pretty: ctx.values.pretty === true,
+      hmp: ctx.values.hmp === true,
+      signal: ctx.signal,
+      ...(timeout === undefined ? {} : { timeout }),
+      ...(typeof history === 'string' ? { historyFile: history } : {}),
+    }),
+  );
 }
 
-/** `vmm qmp-shell <socket>`. */
+/** `vmm qmp-shell <socket|sandbox-id>`. */
 export const command: Command = {
   name: 'qmp-shell',
   summary: 'interactive QMP shell (qmp-shell compatible: key=value arguments, history, completion, HMP mode)',
-  usage: `<socket> [-p|--pretty] [-H|--hmp] [--timeout <ms>] [--history <file>]
+  usage: `<socket|sandbox-id> [-p|--pretty] [-H|--hmp] [--timeout <ms>] [--history <file>]
 
-  <socket>          path of the QMP unix socket
+  <socket>          path of the QMP unix socket (contains "/" or names an existing file)
+  <sandbox-id>      a sandbox (see vmm ps); other vmm operations on it wait until the shell ends
+  --state-dir <d>   where sandboxes live (default $VMM_STATE_DIR, $XDG_RUNTIME_DIR/vmm, or /run/vmm)
   -p, --pretty      pretty-print replies
   -H, --hmp         HMP mode: lines are HMP command lines (switch with :hmp / :qmp)
   --timeout <ms>    per-command timeout (default 30000)
@@ -298,6 +303,7 @@ Example:
     hmp: { type: 'boolean', short: 'H' },
     timeout: { type: 'string' },
     history: { type: 'string' },
+    ...QMP_TARGET_FLAGS,
   },
   allowPositionals: true,
   run,

@@ -1,6 +1,7 @@
 import { connectQmp, type QmpClientOptions, QmpCommandError } from '@vmm/qmp';
 import { type Command, type CommandContext, printJson } from '../command.js';
 import { CliError } from '../errors.js';
+import { QMP_TARGET_FLAGS, withQmpTarget } from '../qmp-target.js';
 
 /** Options of {@link runQmpCommand}. */
 export interface RunQmpCommandOptions {
@@ -80,11 +81,13 @@ async function run(ctx: CommandContext): Promise<number> {
   const args = hmp ? undefined : parseJsonArgs(json);
   const timeout = parseTimeout(ctx.values.timeout);
   try {
-    const result = await runQmpCommand(socket, hmp && json !== undefined ? `${name} ${json}` : name, args, {
-      hmp,
-      signal: ctx.signal,
-      ...(timeout === undefined ? {} : { timeout }),
-    });
+    const result = await withQmpTarget(ctx, 'qmp', socket, (path) =>
+      runQmpCommand(path, hmp && json !== undefined ? `${name} ${json}` : name, args, {
+        hmp,
+        signal: ctx.signal,
+        ...(timeout === undefined ? {} : { timeout }),
+      }),
+    );
     if (hmp && typeof result === 'string') ctx.io.stdout.write(result);
     else if (ctx.values.compact === true) ctx.io.stdout.write(`${JSON.stringify(result)}\n`);
     else printJson(ctx.io, result);
@@ -98,31 +101,35 @@ async function run(ctx: CommandContext): Promise<number> {
   }
 }
 
-/** `vmm qmp <socket> <command> [json-args]`. */
+/** `vmm qmp <socket|sandbox-id> <command> [json-args]`. */
 export const command: Command = {
   name: 'qmp',
-  summary: 'run one QMP command on a QEMU monitor socket and print the reply as JSON',
-  usage: `<socket> <command> [json-args] [--compact] [--json] [--timeout <ms>] [--hmp]
+  summary: 'run one QMP command on a QEMU monitor socket (or a sandbox) and print the reply as JSON',
+  usage: `<socket|sandbox-id> <command> [json-args] [--compact] [--json] [--timeout <ms>] [--hmp]
 
-  <socket>        path of the QMP unix socket
+  <socket>        path of the QMP unix socket (contains "/" or names an existing file)
+  <sandbox-id>    a sandbox (see vmm ps); its socket is used under the sandbox's lock
   <command>       QMP command (e.g. query-status), or with --hmp an HMP command line
   [json-args]     arguments as a JSON object, e.g. '{"id": "disk0"}'
   --compact       print the reply on one line
   --json          on a QEMU error, print {"error": {"class", "desc"}} on stdout instead of a message
   --timeout <ms>  give up after this long (default 30000)
   --hmp           run <command> [json-args...] as an HMP command line, print its text output
+  --state-dir <d> where sandboxes live (default $VMM_STATE_DIR, $XDG_RUNTIME_DIR/vmm, or /run/vmm)
 
 Exit status: 0 on success, 1 when QEMU refused the command or the socket failed, 2 on usage errors.
 
 Example:
   vmm qmp /run/vm/qmp.sock query-status
   vmm qmp /run/vm/qmp.sock device_del '{"id": "disk1"}'
-  vmm qmp --hmp /run/vm/qmp.sock 'info block'`,
+  vmm qmp --hmp /run/vm/qmp.sock 'info block'
+  vmm qmp 3f2a9c1b0d4e query-status`,
   options: {
     compact: { type: 'boolean' },
     json: { type: 'boolean' },
     timeout: { type: 'string' },
     hmp: { type: 'boolean' },
+    ...QMP_TARGET_FLAGS,
   },
   allowPositionals: true,
   run,
