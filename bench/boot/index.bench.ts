@@ -28,14 +28,8 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 };
 
-/**
- * The guest's ready marker. SeaBIOS leaves "Booting from ROM.." without a newline and a `quiet` kernel
- * prints nothing after it, so the marker can share its line: look for it anywhere in the line.
- */
-const isReady = (line: string): boolean => {
-  const at = line.indexOf('GUEST-READY');
-  return at >= 0 && parseGuestLine(line.slice(at))?.kind === 'ready';
-};
+/** The guest's ready marker (parseGuestLine also finds it after SeaBIOS's unterminated banner). */
+const isReady = (line: string): boolean => parseGuestLine(line)?.kind === 'ready';
 
 /** Poll a growing log file until a line satisfies `pred` (what the bare script does). */
 async function pollLog(

@@ -27,16 +27,13 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 };
 
-/** A guest marker of `kind`, found anywhere in the line (firmware output may precede it). */
+/** A guest marker of `kind` (parseGuestLine also finds it after unterminated firmware output). */
 const marker =
   (kind: 'hotplugBlk' | 'unplugBlk' | 'ready') =>
   (line: string): string | undefined => {
-    const word = { hotplugBlk: 'HOTPLUG-BLK', unplugBlk: 'UNPLUG-BLK', ready: 'GUEST-READY' }[kind];
-    const at = line.indexOf(word);
-    if (at < 0) return undefined;
-    const e = parseGuestLine(line.slice(at));
+    const e = parseGuestLine(line);
     if (e?.kind !== kind) return undefined;
-    return 'device' in e ? e.device : word;
+    return 'device' in e ? e.device : kind;
   };
 
 /** A minimal QMP client written against the wire: JSON lines in, replies and events out. */
