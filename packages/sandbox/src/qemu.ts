@@ -3,10 +3,12 @@
  * child process we own (never `-daemonize`); QMP is connected per operation, so any process holding
  * the sandbox lock can drive the VM, and the console is a socket that QEMU also logs to a file.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { existsSync, constants as fsConstants } from 'node:fs';
+import { type FileHandle, mkdir, open, rm, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeQemuArgv } from '@vmm/argv';
+import { isAvailable as fdPassingAvailable } from '@vmm/fdpass';
 import { readHostInfo } from '@vmm/hostinfo';
 import { type ArchDevices, BridgeAllocator, type QemuArch, scsiIdLun } from '@vmm/qemu-arch';
 import {
@@ -18,7 +20,9 @@ import {
   hotplugCpu,
   hotplugMemory,
   netDevice,
+  passFd,
   type QmpClient,
+  QmpError,
   rawBlockdev,
   scsiDevice,
   vfioDevice,
@@ -171,7 +175,8 @@ export class QemuHypervisor implements Hypervisor {
    * compose the command line. Nothing is started.
    *
    * @throws {SandboxError} `SANDBOX_INVALID_CONFIG`, `SANDBOX_ASSET_MISSING`,
-   *   `SANDBOX_ASSET_DIGEST_MISMATCH`.
+   *   `SANDBOX_ASSET_DIGEST_MISMATCH`; `SANDBOX_UNSUPPORTED` when restoring (or booting from a
+   *   template) without the `@vmm/fdpass` addon.
    */
   static async create(config: unknown, options: QemuHypervisorOptions): Promise<QemuHypervisor> {
     const c = parseHypervisorConfig(config);
@@ -211,6 +216,8 @@ export class QemuHypervisor implements Hypervisor {
       devices: [],
     };
     const restore = options.restoreFrom ?? (c.bootFromTemplate ? c.devicesStatePath : undefined);
+    // Restoring hands the state file to QEMU as an fd: refuse before anything is launched.
+    if (restore !== undefined) requireFdPassing('restore');
     return new QemuHypervisor({
       id: options.id,
       paths: options.paths,
@@ -431,10 +438,9 @@ export class QemuHypervisor implements Hypervisor {
     let client: QmpClient | undefined;
     const exitedEarly = this.exited.then(() => 'exited' as const);
     try {
-      const connecting = connectQmp(this.paths.qmp, {
-        connectTimeout: timeoutMs,
+      const connecting = connectPolling(this.paths.qmp, {
+        timeoutMs,
         pid,
-        greetingTimeout: Math.min(timeoutMs, 10_000),
         ...(options.signal ? { signal: options.signal } : {}),
       });
       const first = await Promise.race([connecting, exitedEarly]);
@@ -469,10 +475,10 @@ export class QemuHypervisor implements Hypervisor {
     try {
       // From a template, guest RAM is the template's memory file: only device state is in the stream.
       if (this.config.bootFromTemplate) await ignoreShared(qmp);
-      await qmp.execute('migrate-incoming', { uri: `exec:cat ${shellQuote(path)}` });
-      await waitForMigration(qmp, { timeout: timeoutMs, interval: 50 });
+      await migrateThroughFd(qmp, path, 'in', { timeout: timeoutMs });
       await qmp.execute('cont');
     } catch (err) {
+      if (SandboxError.is(err)) throw err;
       throw new SandboxError(
         'SANDBOX_MIGRATION_FAILED',
         `cannot restore ${this.id} from ${path}: ${(err as Error).message}`,
@@ -654,17 +660,19 @@ export class QemuHypervisor implements Hypervisor {
   }
 
   /**
-   * Save the VM's state to `path` (Kata `saveSandbox`: `migrate exec:cat>path`, then wait for the
-   * migration). The VM is left paused (QEMU's `postmigrate`).
-   * @throws {SandboxError} `SANDBOX_MIGRATION_FAILED`
+   * Save the VM's state to `path` (Kata `saveSandbox`, without its shell): `path` is opened here
+   * (created 0600 or truncated), its fd handed to QEMU with `getfd`, then `migrate fd:<name>` and a
+   * wait for the migration. The VM is left paused (QEMU's `postmigrate`).
+   * @throws {SandboxError} `SANDBOX_MIGRATION_FAILED`; `SANDBOX_UNSUPPORTED` without the
+   *   `@vmm/fdpass` addon (checked before `path` is touched).
    */
   async save(path: string, options: OperationOptions = {}): Promise<void> {
     await this.#mustRun('save');
+    requireFdPassing('save');
     await this.#qmp('save', 'SANDBOX_MIGRATION_FAILED', options, async (q) => {
       // A template keeps its RAM in the shared memory file: save only the device state (Kata).
       if (this.config.bootToBeTemplate) await ignoreShared(q);
-      await q.execute('migrate', { uri: `exec:cat > ${shellQuote(path)}` });
-      await waitForMigration(q, { timeout: clampTimeout(options, 60_000), interval: 50 });
+      await migrateThroughFd(q, path, 'out', { timeout: clampTimeout(options, 60_000) });
     });
     this.#status = 'paused';
   }
@@ -1321,6 +1329,40 @@ async function unplugCpu(q: QmpClient, cpuId: string, timeoutMs: number): Promis
   }
 }
 
+/** How often {@link connectPolling} retries while QEMU has not yet created its QMP socket. */
+export const QMP_POLL_INTERVAL_MS = 10;
+
+/**
+ * `connectQmp` for a QEMU that is still starting, retrying ENOENT/ECONNREFUSED every
+ * {@link QMP_POLL_INTERVAL_MS} ms until `timeoutMs` or until `pid` exits. `@vmm/qmp`'s own
+ * `connectTimeout` retry backs off to 200 ms and has no option to cap it, which costs up to
+ * ~200 ms of start-to-ready latency; each attempt here is a single `connect()`.
+ * @throws {QmpError} what `connectQmp` throws (`QMP_CONNECT_FAILED` after the deadline).
+ */
+export async function connectPolling(
+  path: string,
+  options: { timeoutMs: number; pid: number; signal?: AbortSignal },
+): Promise<QmpClient> {
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    try {
+      return await connectQmp(path, {
+        connectTimeout: 0,
+        pid: options.pid,
+        greetingTimeout: Math.min(options.timeoutMs, 10_000),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    } catch (err) {
+      const code = QmpError.is(err) ? (err.cause as NodeJS.ErrnoException | undefined)?.code : undefined;
+      const retriable = code === 'ENOENT' || code === 'ECONNREFUSED';
+      if (!retriable || Date.now() + QMP_POLL_INTERVAL_MS > deadline || !isProcessAlive(options.pid)) {
+        throw err;
+      }
+      await sleep(QMP_POLL_INTERVAL_MS, undefined, options.signal ? { signal: options.signal } : {});
+    }
+  }
+}
+
 /** Kata's `x-ignore-shared` migration capability (shared memory is not sent). */
 async function ignoreShared(qmp: QmpClient): Promise<void> {
   await qmp.execute('migrate-set-capabilities', {
@@ -1328,7 +1370,69 @@ async function ignoreShared(qmp: QmpClient): Promise<void> {
   });
 }
 
-/** Single-quote a path for `exec:` migration URIs (run by /bin/sh). */
+/**
+ * Fail with `SANDBOX_UNSUPPORTED` unless fds can be passed to QEMU (the `@vmm/fdpass` addon loads).
+ * Save and restore need it: there is deliberately no shell-based fallback.
+ * @throws {SandboxError} `SANDBOX_UNSUPPORTED`
+ */
+export function requireFdPassing(what: string, available: () => boolean = fdPassingAvailable): void {
+  if (available()) return;
+  throw new SandboxError(
+    'SANDBOX_UNSUPPORTED',
+    `${what} needs the @vmm/fdpass native addon to hand the state file to QEMU (getfd + fd: migration), and it is not built; run \`pnpm --filter @vmm/fdpass build\`. There is no shell fallback.`,
+  );
+}
+
+/**
+ * Migrate to (`'out'`, `migrate`) or from (`'in'`, `migrate-incoming`) the file at `path` without
+ * a shell: open it here (write: `O_WRONLY|O_CREAT|O_TRUNC`, mode 0600; read: `O_RDONLY`), pass the
+ * fd with `getfd` under a fresh name, close our copy, send the command with `fd:<name>` (QEMU takes
+ * the named fd; if the command is refused the name is released with `closefd`), then wait for the
+ * migration to complete.
+ * @throws {SandboxError} `SANDBOX_UNSUPPORTED` without fd passing (before the file is opened);
+ *   otherwise whatever `open`, `getfd`, the command or {@link waitForMigration} throws.
+ */
+export async function migrateThroughFd(
+  qmp: QmpClient,
+  path: string,
+  direction: 'in' | 'out',
+  options: { timeout: number },
+): Promise<void> {
+  const what = direction === 'out' ? 'save' : 'restore';
+  requireFdPassing(what);
+  const { O_WRONLY, O_CREAT, O_TRUNC, O_RDONLY } = fsConstants;
+  const file: FileHandle =
+    direction === 'out' ? await open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600) : await open(path, O_RDONLY);
+  const name = `vmm-migrate-${randomBytes(6).toString('hex')}`;
+  try {
+    await passFd(qmp, file.fd, name);
+  } catch (err) {
+    if (QmpError.is(err) && err.code === 'QMP_FD_PASSING_UNAVAILABLE') {
+      throw new SandboxError('SANDBOX_UNSUPPORTED', `${what}: ${err.message}; there is no shell fallback`, {
+        cause: err,
+      });
+    }
+    throw err;
+  } finally {
+    // QEMU holds its own copy now (SCM_RIGHTS), or the pass failed: ours is no longer needed.
+    await file.close();
+  }
+  const uri = `fd:${name}`;
+  try {
+    if (direction === 'out') await qmp.execute('migrate', { uri });
+    else await qmp.execute('migrate-incoming', { uri });
+  } catch (err) {
+    await qmp.execute('closefd', { fdname: name }).catch(() => undefined);
+    throw err;
+  }
+  await waitForMigration(qmp, { timeout: options.timeout, interval: 50 });
+}
+
+/**
+ * Single-quote a string for a POSIX shell. No longer used by this package (save and restore pass
+ * fds, nothing goes through a shell); kept for API compatibility.
+ * @deprecated Nothing in `@vmm/sandbox` builds shell command lines any more.
+ */
 export function shellQuote(s: string): string {
   return `'${s.replaceAll("'", "'\\''")}'`;
 }

@@ -1,13 +1,15 @@
 /**
  * Security (issue 8): private state (dirs 0700, state files 0600), sockets and files unreachable by
  * another user (checked as `nobody` through setpriv), no shell anywhere in the spawn path (source
- * scan and a runtime spy on child_process.spawn), validated ids, and no file opened outside the state
- * directory through a planted symlink.
+ * scan and a runtime spy on child_process.spawn), no `exec:` migration URI (QEMU runs those through
+ * /bin/sh; source scan and a spy on every QMP frame written during save and restore), validated ids,
+ * and no file opened outside the state directory through a planted symlink.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
+import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { makeTempDir, type TempDir } from '@vmm/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -124,6 +126,8 @@ describe('no shell', () => {
           offenders.push(`${f}:${i + 1}: ${l.trim()}`);
         if (/\$\(|execaCommand|\$`/.test(l) && !/^\s*(\*|\/\/)/.test(l))
           offenders.push(`${f}:${i + 1}: ${l.trim()}`);
+        // QEMU hands `exec:` migration URIs to /bin/sh -c; comments included, so none can creep back.
+        if (/\bexec:/.test(l)) offenders.push(`${f}:${i + 1}: ${l.trim()}`);
       });
     }
     expect(offenders).toEqual([]);
@@ -154,6 +158,44 @@ describe('no shell', () => {
       expect(c.file).not.toMatch(/(^|\/)(ba|da)?sh$/);
     }
     expect(calls.map((c) => c.file)).toContain('/usr/bin/qemu-system-x86_64');
+  });
+
+  it('save and restore send QEMU an fd: migration URI, never exec:, and the state file is 0600', async () => {
+    const frames: string[] = [];
+    const write = Socket.prototype.write;
+    Socket.prototype.write = function (this: Socket, chunk: unknown, ...rest: unknown[]) {
+      if (typeof chunk === 'string' || Buffer.isBuffer(chunk)) frames.push(chunk.toString());
+      return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+    } as typeof Socket.prototype.write;
+    const file = tmp.join('noshell.state');
+    const sb = await Sandbox.create(config, {
+      stateDir: tmp.join('noshell-save'),
+      host: { accel: hostAccel },
+    });
+    let restored: Sandbox | undefined;
+    try {
+      await sb.start();
+      await sb.save(file);
+      expect(mode(file)).toBe(0o600);
+      expect(statSync(file).size).toBeGreaterThan(0);
+      await sb.stop({ graceMs: 1_000 });
+      restored = await Sandbox.create(config, {
+        stateDir: tmp.join('noshell-restore'),
+        host: { accel: hostAccel },
+        restoreFrom: file,
+      });
+      await restored.start({ timeoutMs: 60_000 });
+      expect(restored.status).toBe('running');
+    } finally {
+      Socket.prototype.write = write;
+      await sb.stop({ graceMs: 1_000 });
+      await restored?.stop({ graceMs: 1_000 });
+    }
+    const qmp = frames.filter((f) => f.includes('"execute"'));
+    const migrations = qmp.filter((f) => /"migrate(-incoming)?"/.test(f));
+    expect(migrations).toHaveLength(2);
+    for (const m of migrations) expect(m).toMatch(/"uri":"fd:vmm-migrate-[0-9a-f]+"/);
+    expect(qmp.filter((f) => f.includes('exec:'))).toEqual([]);
   });
 });
 
