@@ -10,7 +10,7 @@ import {
   parseOptionString,
 } from './option-string.js';
 
-const CORPUS = new URL('../../../../shared/corpus/libvirt-qemu-options.tsv', import.meta.url);
+const CORPUS = new URL('../test/fixtures/libvirt-corpus/libvirt-qemu-options.tsv', import.meta.url);
 
 function corpusRows(): Array<{ option: string; value: string; source: string }> {
   const lines = readFileSync(CORPUS, 'utf8')

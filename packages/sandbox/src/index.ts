@@ -108,7 +108,6 @@ export {
   type QemuState,
   qemuStateSchema,
   readHostFacts,
-  shellQuote,
 } from './qemu.js';
 export {
   type ComposedQemu,

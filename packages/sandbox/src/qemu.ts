@@ -1427,12 +1427,3 @@ export async function migrateThroughFd(
   }
   await waitForMigration(qmp, { timeout: options.timeout, interval: 50 });
 }
-
-/**
- * Single-quote a string for a POSIX shell. No longer used by this package (save and restore pass
- * fds, nothing goes through a shell); kept for API compatibility.
- * @deprecated Nothing in `@vmm/sandbox` builds shell command lines any more.
- */
-export function shellQuote(s: string): string {
-  return `'${s.replaceAll("'", "'\\''")}'`;
-}
