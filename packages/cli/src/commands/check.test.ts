@@ -1,25 +1,12 @@
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { type HostCheckReport, HostCheckReportSchema } from '@vmm/hostinfo';
 import { describe, expect, it } from 'vitest';
-import { main } from '../main.js';
+import { runVmm } from '../../test/run-vmm.js';
 import { formatReport } from './check.js';
 
 const FX = fileURLToPath(new URL('../../../hostinfo/test/fixtures/', import.meta.url));
 
-async function run(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await main(args, { stdout, stderr, env });
-  return { code, out, err };
-}
+const run = runVmm;
 
 const roots = (name: string, dev = name) => [
   '--proc-root',

@@ -1,27 +1,14 @@
 import { statSync } from 'node:fs';
-import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { HostInfoSchema } from '@vmm/hostinfo';
 import { describe, expect, it } from 'vitest';
-import { main } from '../main.js';
+import { runVmm } from '../../test/run-vmm.js';
 
 const FX = fileURLToPath(new URL('../../../hostinfo/test/fixtures/', import.meta.url));
 /** Fixture files' modes depend on the checkout's umask. */
 const modeOf = (path: string): string => (statSync(path).mode & 0o7777).toString(8).padStart(4, '0');
 
-async function run(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await main(args, { stdout, stderr, env });
-  return { code, out, err };
-}
+const run = runVmm;
 
 const roots = (name: string, dev = name) => [
   '--proc-root',
