@@ -11,7 +11,14 @@ import { childPids, makeTempDir, type TempDir } from '@vmm/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type HypervisorConfig, Sandbox, SandboxError } from '../src/index.js';
 import { accel, marker } from './helpers.js';
-import { causeCodes, filesUnder, lightConfig, livePidsMentioning, rejection } from './i8-util.js';
+import {
+  causeCodes,
+  filesUnder,
+  lightConfig,
+  livePidsMentioning,
+  rejection,
+  stopProcess,
+} from './i8-util.js';
 
 let tmp: TempDir;
 let config: HypervisorConfig;
@@ -89,7 +96,7 @@ describe('QEMU hung (SIGSTOP)', () => {
   it('a QMP call gives up as SANDBOX_QMP_FAILED (cause QMP_GREETING), and stop escalates to SIGKILL', async () => {
     const sb = await started(tmp.join('hung'));
     const pid = sb.info().pid as number;
-    process.kill(pid, 'SIGSTOP');
+    await stopProcess(pid);
     try {
       const { err, ms } = await rejection(sb.pause({ timeoutMs: 2_000 }));
       expect(err).toMatchObject({ code: 'SANDBOX_QMP_FAILED', sandboxId: sb.id });
@@ -124,7 +131,7 @@ describe('QEMU hung in the middle of a QMP exchange', () => {
       while (Date.now() < deadline && !existsSync(`${sb.paths.runDir}/lock`))
         await new Promise((r) => setTimeout(r, 1));
       await new Promise((r) => setTimeout(r, 30));
-      process.kill(pid, 'SIGSTOP');
+      await stopProcess(pid);
       const { err, ms } = await removing;
       expect(err).toMatchObject({ code: 'SANDBOX_HOTPLUG_FAILED', sandboxId: sb.id });
       expect(causeCodes(err).some((c) => c === 'QMP_TIMEOUT' || c === 'QMP_GREETING')).toBe(true);

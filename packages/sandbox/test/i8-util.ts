@@ -54,3 +54,28 @@ export async function rejection(p: Promise<unknown>): Promise<{ err: unknown; ms
   }
   throw new Error('expected a rejection, got a result');
 }
+
+/**
+ * SIGSTOP `pid` and wait until the kernel reports every thread stopped (`T` in
+ * /proc/<pid>/task/<tid>/stat). `kill()` returns before the group stop has reached each thread;
+ * without the wait QEMU's monitor thread may still send one more frame (a greeting, say), and the
+ * test would race the signal.
+ */
+export async function stopProcess(pid: number, timeoutMs = 5_000): Promise<void> {
+  process.kill(pid, 'SIGSTOP');
+  const deadline = Date.now() + timeoutMs;
+  const state = (tid: string): string => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    // The state follows the parenthesised command name, which may itself contain ')'.
+    const end = stat.lastIndexOf(')');
+    return stat.slice(end + 2, end + 3);
+  };
+  for (;;) {
+    const running = readdirSync(`/proc/${pid}/task`).filter((tid) => !/^[Tt]$/.test(state(tid)));
+    if (running.length === 0) return;
+    if (Date.now() > deadline) {
+      throw new Error(`pid ${pid}: threads ${running.join(', ')} not stopped after ${timeoutMs} ms`);
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
