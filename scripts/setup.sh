@@ -22,8 +22,9 @@ if [ "$(pnpm --version 2>/dev/null || true)" != "$pnpm_version" ]; then
 fi
 
 # Debian packages: QEMU for x86_64 (the one sandboxes use) plus the other architectures' emulators
-# that @vmm/qemu-arch verifies its rules against; busybox-static, xz and cpio-free tooling for the guest.
-debs=(qemu-system-x86 qemu-utils qemu-system-arm qemu-system-ppc qemu-system-misc busybox-static xz-utils iproute2)
+# that @vmm/qemu-arch verifies its rules against (with the arm64 UEFI firmware its NVDIMM case boots:
+# a Recommends of qemu-system-arm, which --no-install-recommends skips); busybox-static and xz for the guest.
+debs=(qemu-system-x86 qemu-utils qemu-system-arm qemu-efi-aarch64 qemu-system-ppc qemu-system-misc busybox-static xz-utils iproute2)
 missing=()
 for d in "${debs[@]}"; do dpkg-query -W -f='${Status}' "$d" 2>/dev/null | grep -q 'install ok installed' || missing+=("$d"); done
 if [ "${#missing[@]}" -gt 0 ]; then
