@@ -223,14 +223,15 @@ async function readHugepageSizes(r: Resolved, warnings: HostinfoWarning[]): Prom
   for (const name of names) {
     const m = /^hugepages-([0-9]{1,15})kB$/.exec(name);
     if (m === null) continue;
-    const counter = async (file: string): Promise<number> => {
-      const text = await readOptional(r, join(dir, name, file), warnings);
+    const files = ['nr_hugepages', 'free_hugepages', 'resv_hugepages', 'surplus_hugepages'];
+    const found: HostinfoWarning[][] = files.map(() => []);
+    const counter = async (file: string, i: number): Promise<number> => {
+      const text = await readOptional(r, join(dir, name, file), found[i]!);
       const t = text?.trim() ?? '';
       return /^[0-9]{1,15}$/.test(t) ? Number(t) : 0;
     };
-    const [total, free, reserved, surplus] = await Promise.all(
-      ['nr_hugepages', 'free_hugepages', 'resv_hugepages', 'surplus_hugepages'].map(counter),
-    );
+    const [total, free, reserved, surplus] = await Promise.all(files.map(counter));
+    warnings.push(...found.flat());
     sizes.push({ sizeKiB: Number(m[1]), total: total!, free: free!, reserved: reserved!, surplus: surplus! });
   }
   return sizes.sort((a, b) => a.sizeKiB - b.sizeKiB);
@@ -315,28 +316,32 @@ export async function readHostInfo(options?: ReadHostInfoOptions): Promise<HostI
     assertDir(r.dev, 'devRoot'),
   ]);
   const warnings: HostinfoWarning[] = [];
-  const note = (err: unknown): void => {
+  const note = (err: unknown, into: HostinfoWarning[] = warnings): void => {
     if (HostinfoError.is(err) && err.code === 'HOSTINFO_ABORTED') throw err;
-    if (HostinfoError.is(err)) warnings.push({ code: err.code, message: err.message });
+    if (HostinfoError.is(err)) into.push({ code: err.code, message: err.message });
     else throw err;
   };
-  const soft = async <T>(p: Promise<T>): Promise<T | undefined> => {
+  const soft = async <T>(p: Promise<T>, into: HostinfoWarning[]): Promise<T | undefined> => {
     try {
       return await p;
     } catch (err) {
-      note(err);
+      note(err, into);
       return undefined;
     }
   };
   const cpuinfoFile = join(r.proc, 'cpuinfo');
   const meminfoFile = join(r.proc, 'meminfo');
 
+  // Concurrent reads each warn into their own list, merged in this order: warnings never depend on
+  // which read finished first.
+  const early: HostinfoWarning[][] = [[], [], [], []];
   const [machine, kernelText, cpuRead, memRead] = await Promise.all([
-    readMachine(r, warnings),
-    readOptional(r, join(r.proc, 'sys/kernel/osrelease'), warnings),
-    soft(readText(r, cpuinfoFile)),
-    soft(readText(r, meminfoFile)),
+    readMachine(r, early[0]!),
+    readOptional(r, join(r.proc, 'sys/kernel/osrelease'), early[1]!),
+    soft(readText(r, cpuinfoFile), early[2]!),
+    soft(readText(r, meminfoFile), early[3]!),
   ]);
+  warnings.push(...early.flat());
   const arch = toHostArch(machine);
   if (arch === null) {
     warnings.push({
@@ -407,15 +412,17 @@ export async function readHostInfo(options?: ReadHostInfoOptions): Promise<HostI
 
   const dmi = join(r.sys, 'class/dmi/id');
   const dt = join(r.sys, 'firmware/devicetree/base');
+  const late: HostinfoWarning[][] = [[], [], [], [], [], []];
   const [sysinfo, hypervisorType, dmiSysVendor, dmiProductName, dtCompatible, dtHypervisor] =
     await Promise.all([
-      arch === 's390x' ? readOptional(r, join(r.proc, 'sysinfo'), warnings) : undefined,
-      readOptional(r, join(r.sys, 'hypervisor/type'), warnings),
-      readOptional(r, join(dmi, 'sys_vendor'), warnings),
-      readOptional(r, join(dmi, 'product_name'), warnings),
-      readOptional(r, join(dt, 'compatible'), warnings),
-      readOptional(r, join(dt, 'hypervisor/compatible'), warnings),
+      arch === 's390x' ? readOptional(r, join(r.proc, 'sysinfo'), late[0]!) : undefined,
+      readOptional(r, join(r.sys, 'hypervisor/type'), late[1]!),
+      readOptional(r, join(dmi, 'sys_vendor'), late[2]!),
+      readOptional(r, join(dmi, 'product_name'), late[3]!),
+      readOptional(r, join(dt, 'compatible'), late[4]!),
+      readOptional(r, join(dt, 'hypervisor/compatible'), late[5]!),
     ]);
+  warnings.push(...late.flat());
   let nested: NestedInfo;
   if (arch === null) {
     nested = {
