@@ -170,11 +170,16 @@ const PHASE_DONE = 2;
 const PHASE_ABANDONED = 3;
 
 interface Pending {
-  readonly id: number;
+  /**
+   * The wire id, assigned when the command is written (0 until then) and returned to the pool when
+   * its reply arrives; see {@link QmpClient} on why ids are small and reused.
+   */
+  id: number;
   readonly command: string;
   /** Arguments as sent (the request object is only built when an error or a log hook needs it). */
   readonly args: Record<string, unknown> | undefined;
-  readonly frame: string;
+  /** The request up to and including `"id":`; the frame is `head + id + "}"`. */
+  readonly head: string;
   readonly oob: boolean;
   readonly isQuit: boolean;
   readonly parse: ((value: unknown) => unknown) | undefined;
@@ -240,6 +245,13 @@ function formatIssues(error: z.ZodError): string {
 /**
  * A QMP client. Create with {@link connectQmp} (resolves when ready) or `new QmpClient(target)`
  * (connects at once; commands queue until ready, see {@link QmpClient.ready}).
+ *
+ * Wire format: each request is compact JSON with a library-generated integer `id` and no line
+ * terminator. Ids are assigned when a command is written and reused once its reply has arrived
+ * (never while a reply, even a late one to a timed-out command, may still come), so they stay as
+ * small as the number of commands in flight. Both choices are about QEMU's cost, not ours: QEMU
+ * reads its monitor socket one byte per syscall, so each byte of a request costs it a few
+ * microseconds (measured here: 33 bytes per `query-status` run 1.2x faster than 41).
  */
 export class QmpClient implements AsyncDisposable {
   /** Resolves with the greeting once negotiation succeeded; rejects if the connection never got there. */
@@ -258,6 +270,8 @@ export class QmpClient implements AsyncDisposable {
   #oob = false;
   #window = 1;
   #nextId = 1;
+  /** Ids whose reply has arrived, reused before `#nextId` grows (a stack: the smallest stay in use). */
+  readonly #freeIds: number[] = [];
   #queue: Pending[] = [];
   #qhead = 0;
   #oobQueue: Pending[] = [];
@@ -429,17 +443,12 @@ export class QmpClient implements AsyncDisposable {
       return;
     }
     const enable = (this.#opts.oob ?? true) && capabilities.includes('oob') ? ['oob'] : [];
-    const id = this.#nextId++;
-    const request: Record<string, unknown> = {
-      execute: 'qmp_capabilities',
-      ...(enable.length > 0 ? { arguments: { enable } } : {}),
-      id,
-    };
+    const id = this.#allocId();
     const p: Pending = {
       id,
       command: 'qmp_capabilities',
       args: enable.length > 0 ? { enable } : undefined,
-      frame: `${JSON.stringify(request)}\n`,
+      head: `{"execute":"qmp_capabilities",${enable.length > 0 ? '"arguments":{"enable":["oob"]},' : ''}"id":`,
       // Not counted in the in-band window (it is written before the window exists).
       oob: true,
       isQuit: false,
@@ -473,7 +482,7 @@ export class QmpClient implements AsyncDisposable {
       this.#teardown('error', new QmpNegotiationError(`no reply to qmp_capabilities within ${ms} ms`));
     }, ms);
     this.#inFlight.set(id, p);
-    this.#write(p.frame, p);
+    this.#write(frameOf(p), p);
   }
 
   #becomeReady(): void {
@@ -600,20 +609,20 @@ export class QmpClient implements AsyncDisposable {
         }
       }
     }
-    const id = this.#nextId++;
-    let frame: string;
+    let head: string;
     try {
-      // Built by hand: the same bytes as JSON.stringify({execute, arguments, id}) without the object.
-      const head = oob ? '{"exec-oob":' : '{"execute":';
+      // Built by hand: the same bytes as JSON.stringify({execute, arguments, id}) without the object,
+      // the id appended when it is written.
+      const verb = oob ? '{"exec-oob":' : '{"execute":';
       const argsJson = args === undefined ? '' : `,"arguments":${JSON.stringify(args)}`;
-      frame = `${head}${JSON.stringify(name)}${argsJson},"id":${id}}\n`;
+      head = `${verb}${JSON.stringify(name)}${argsJson},"id":`;
     } catch (cause) {
       this.#closeFds(fds, fdsDuped);
       return Promise.reject(
         new QmpError('QMP_ENCODE', `${name}: arguments are not JSON-serialisable`, { command: name, cause }),
       );
     }
-    if (frame.length > MAX_REQUEST_BYTES / 4 && Buffer.byteLength(frame) > MAX_REQUEST_BYTES) {
+    if (head.length > MAX_REQUEST_BYTES / 4 && Buffer.byteLength(head) + 12 > MAX_REQUEST_BYTES) {
       this.#closeFds(fds, fdsDuped);
       return Promise.reject(
         new QmpError('QMP_ENCODE', `${name}: request exceeds QEMU's 64 MiB message limit`, { command: name }),
@@ -621,10 +630,10 @@ export class QmpClient implements AsyncDisposable {
     }
     return new Promise<unknown>((resolve, reject) => {
       const p: Pending = {
-        id,
+        id: 0,
         command: name,
         args,
-        frame,
+        head,
         oob,
         isQuit: name === 'quit',
         parse,
@@ -721,8 +730,9 @@ export class QmpClient implements AsyncDisposable {
         return;
       }
       p.phase = PHASE_SENT;
+      p.id = this.#allocId();
       this.#inFlight.set(p.id, p);
-      batch += p.frame;
+      batch += frameOf(p);
       sent.push(p);
     }
     const q = this.#queue;
@@ -742,14 +752,20 @@ export class QmpClient implements AsyncDisposable {
         return;
       }
       p.phase = PHASE_SENT;
+      p.id = this.#allocId();
       this.#inFlight.set(p.id, p);
       this.#inBand++;
       if (p.isQuit) this.#shutdownExpected = true;
-      batch += p.frame;
+      batch += frameOf(p);
       sent.push(p);
     }
     this.#compactQueue();
     this.#flush(batch, sent);
+  }
+
+  /** A wire id no in-flight or abandoned command holds. */
+  #allocId(): number {
+    return this.#freeIds.pop() ?? this.#nextId++;
   }
 
   #compactQueue(): void {
@@ -803,10 +819,11 @@ export class QmpClient implements AsyncDisposable {
       p.phase = PHASE_SENT;
       p.wasSent = true;
       this.#fdHolder = p;
+      p.id = this.#allocId();
       this.#inFlight.set(p.id, p);
       this.#stats.sent++;
       if (this.#opts.onSend !== undefined) this.#logSend(p);
-      await passer.writeWithFds(this.#socket, Buffer.from(p.frame), p.fds!);
+      await passer.writeWithFds(this.#socket, Buffer.from(frameOf(p)), p.fds!);
       this.#closeFds(p.fds, p.fdsDuped);
       p.fds = [];
     } catch (err) {
@@ -817,7 +834,7 @@ export class QmpClient implements AsyncDisposable {
             `${p.command}: sending the file descriptors failed: ${(err as Error).message}`,
             {
               command: p.command,
-              id: p.id,
+              ...idOf(p),
               cause: err,
             },
           );
@@ -905,9 +922,9 @@ export class QmpClient implements AsyncDisposable {
   #onTimeout(p: Pending, ms: number): void {
     const sent = p.phase === PHASE_SENT;
     const err = new QmpTimeoutError(
-      `${p.command} (id ${p.id}): no reply within ${ms} ms${sent ? '' : ' (never sent)'}`,
+      `${labelOf(p)}: no reply within ${ms} ms${sent ? '' : ' (never sent)'}`,
       ms,
-      { command: p.command, id: p.id },
+      { command: p.command, ...idOf(p) },
     );
     if (sent) this.#abandon(p, err);
     else this.#settle(p, err, false);
@@ -917,9 +934,9 @@ export class QmpClient implements AsyncDisposable {
   #onAbort(p: Pending): void {
     const sent = p.phase === PHASE_SENT;
     const err = new QmpAbortError(
-      `${p.command} (id ${p.id}): aborted ${sent ? 'after it was sent (QEMU still runs it)' : 'before it was sent'}`,
+      `${labelOf(p)}: aborted ${sent ? 'after it was sent (QEMU still runs it)' : 'before it was sent'}`,
       sent,
-      { command: p.command, id: p.id, cause: p.signal?.reason },
+      { command: p.command, ...idOf(p), cause: p.signal?.reason },
     );
     if (sent) this.#abandon(p, err);
     else this.#settle(p, err, false);
@@ -985,13 +1002,14 @@ export class QmpClient implements AsyncDisposable {
       return;
     }
     for (const p of [...this.#inFlight.values()]) {
+      // Forgotten but not released: QEMU may still answer these ids, so they are never reused.
       this.#inFlight.delete(p.id);
       if (p.phase === PHASE_SENT) {
         this.#settle(
           p,
           new QmpError('QMP_PROTOCOL', `${p.command}: ${err.message}`, {
             command: p.command,
-            id: p.id,
+            ...idOf(p),
             cause: err,
             raw: err.raw,
           }),
@@ -1019,6 +1037,8 @@ export class QmpClient implements AsyncDisposable {
         return;
       }
       this.#inFlight.delete(id as number);
+      // The reply is in: QEMU is done with this id, so the next command may carry it.
+      this.#freeIds.push(id as number);
       this.#onReply(p, msg);
       return;
     }
@@ -1106,15 +1126,11 @@ export class QmpClient implements AsyncDisposable {
     } else {
       this.#settle(
         p,
-        new QmpError(
-          'QMP_BAD_REPLY',
-          `${p.command} (id ${p.id}): reply has neither "return" nor a well-formed "error"`,
-          {
-            command: p.command,
-            id: p.id,
-            raw: safeStringify(msg),
-          },
-        ),
+        new QmpError('QMP_BAD_REPLY', `${labelOf(p)}: reply has neither "return" nor a well-formed "error"`, {
+          command: p.command,
+          ...idOf(p),
+          raw: safeStringify(msg),
+        }),
         false,
       );
     }
@@ -1459,14 +1475,14 @@ export class QmpClient implements AsyncDisposable {
       if (error !== undefined && (error.code === 'QMP_PROTOCOL' || error.code === 'QMP_MESSAGE_TOO_LARGE')) {
         return new QmpError(error.code, `${p.command}: ${error.message}`, {
           command: p.command,
-          id: p.id,
+          ...idOf(p),
           cause: error,
           ...(error.raw === undefined ? {} : { raw: error.raw }),
         });
       }
-      return new QmpDisconnectedError(`${p.command} (id ${p.id}): ${why}`, {
+      return new QmpDisconnectedError(`${labelOf(p)}: ${why}`, {
         command: p.command,
-        id: p.id,
+        ...idOf(p),
         ...(error === undefined ? {} : { cause: error }),
       });
     };
@@ -1528,6 +1544,24 @@ export class QmpClient implements AsyncDisposable {
       s.destroy();
     }
   }
+}
+
+/**
+ * The bytes written for a pending command: compact JSON with no line terminator (QEMU's JSON streamer
+ * ends a request at its closing brace, and reads its monitor socket one byte per syscall).
+ */
+function frameOf(p: Pending): string {
+  return `${p.head}${p.id}}`;
+}
+
+/** `command (id N)` once written, `command` before (ids are assigned on the wire). */
+function labelOf(p: Pending): string {
+  return p.id === 0 ? p.command : `${p.command} (id ${p.id})`;
+}
+
+/** The `id` error option of a pending command: none until it was written. */
+function idOf(p: Pending): { id?: number } {
+  return p.id === 0 ? {} : { id: p.id };
 }
 
 /** The request object of a pending command, as it was written. */

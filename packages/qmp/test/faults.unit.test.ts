@@ -393,10 +393,35 @@ describe('#20 server never replies', () => {
     const err = await rejection(c.executeUntyped('stuck', undefined, { timeout: 100 }));
     expect(err.code).toBe('QMP_TIMEOUT');
     expect(err).toMatchObject({ command: 'stuck', timeoutMs: 100 });
+    // While its reply may still come, no other command carries the stuck id.
+    expect(await c.executeUntyped('before')).toBe('ok');
+    const ids = () => server.connections[0]!.requests.map((r) => r.id);
+    expect(ids().at(-1)).not.toBe(stuckId);
     server.connections[0]!.send({ return: 'late', id: stuckId });
     expect(await c.executeUntyped('next')).toBe('ok');
     expect(c.stats.lateReplies).toBe(1);
     expect(c.stats.unroutable).toBe(0);
+    // Once the late reply is in, the id is free again: the pool stays as small as what is in flight.
+    expect(await c.executeUntyped('after')).toBe('ok');
+    expect(new Set(ids().slice(1)).size).toBeLessThanOrEqual(2);
+  });
+
+  it('requests are compact JSON with small reused integer ids and no line terminator', async () => {
+    const server = await fake({ handler: () => ({ return: {} }) });
+    const c = await connect(server);
+    for (let i = 0; i < 5; i++) await c.executeUntyped('query-status');
+    await Promise.all(Array.from({ length: 20 }, () => c.executeUntyped('query-status')));
+    const conn = server.connections[0]!;
+    // Negotiation used id 1 and gave it back; one at a time, every command reuses it.
+    expect(conn.received()).toMatch(
+      /^\{"execute":"qmp_capabilities","arguments":\{"enable":\["oob"\]\},"id":1\}\{"execute":"query-status","id":1\}\{/,
+    );
+    expect(conn.requests.slice(1, 6).map((r) => r.id)).toEqual([1, 1, 1, 1, 1]);
+    // Pipelined: never more distinct ids than the window.
+    const pipelined = conn.requests.slice(6).map((r) => r.id as number);
+    expect(Math.max(...pipelined)).toBeLessThanOrEqual(8);
+    expect(conn.received()).not.toMatch(/[\r\n]/);
+    expect(conn.received()).toMatch(/\}\{"execute":"query-status","id":\d\}$/);
   });
 
   it('disconnectOnTimeout closes the connection', async () => {

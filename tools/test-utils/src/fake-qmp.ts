@@ -232,15 +232,48 @@ function makeConnection(
     else send({ ...a, ...(req.id === undefined ? {} : { id: req.id }) });
   };
 
-  /** Parse the complete lines in `text`; `fds` arrived with the last of them (one sendmsg each). */
+  /**
+   * The next complete request in `line`, as QEMU's JSON streamer delimits them: a top-level `{...}`
+   * ends at its closing brace (clients need not send a newline); anything else runs to a newline.
+   */
+  const takeRequest = (): string | undefined => {
+    let start = 0;
+    while (start < line.length && /\s/.test(line[start]!)) start++;
+    if (start === line.length) {
+      line = '';
+      return undefined;
+    }
+    if (line[start] !== '{') {
+      const nl = line.indexOf('\n', start);
+      if (nl < 0) return undefined;
+      const one = line.slice(start, nl).trim();
+      line = line.slice(nl + 1);
+      return one;
+    }
+    let depth = 0;
+    let inString = false;
+    for (let i = start; i < line.length; i++) {
+      const c = line[i];
+      if (inString) {
+        if (c === '\\') i++;
+        else if (c === '"') inString = false;
+      } else if (c === '"') inString = true;
+      else if (c === '{' || c === '[') depth++;
+      else if ((c === '}' || c === ']') && --depth === 0) {
+        const one = line.slice(start, i + 1);
+        line = line.slice(i + 1);
+        return one;
+      }
+    }
+    return undefined;
+  };
+
+  /** Parse the complete requests in `text`; `fds` arrived with the last of them (one sendmsg each). */
   const onText = (text: string, fds: number[] = []): void => {
     received += text;
     line += text;
     const batch: FakeQmpRequest[] = [];
-    for (let nl = line.indexOf('\n'); nl >= 0; nl = line.indexOf('\n')) {
-      const one = line.slice(0, nl).trim();
-      line = line.slice(nl + 1);
-      if (one.length === 0) continue;
+    for (let one = takeRequest(); one !== undefined; one = takeRequest()) {
       let raw: Record<string, unknown>;
       try {
         raw = JSON.parse(one) as Record<string, unknown>;
