@@ -51,6 +51,7 @@ interface Sample {
   side: 'sandbox' | 'bare';
   startMs: number;
   stopMs: number;
+  cpuMs: number;
   hwmMiB: number;
   rssBeforeMiB: number;
   fdsBefore: number;
@@ -108,7 +109,7 @@ for (let r = 0; r < ROUNDS; r++) {
     const s = await round(side);
     samples.push(s);
     console.log(
-      `  round ${r + 1} ${side.padEnd(7)} start+pause ${(s.startMs / 1000).toFixed(2)} s, stop ${(s.stopMs / 1000).toFixed(2)} s, peak RSS ${s.hwmMiB.toFixed(0)} MiB (${s.rssBeforeMiB.toFixed(0)} before the round), fds ${s.fdsBefore} -> ${s.fdsAfter}, left: ${s.leftProcs} processes, ${s.leftFiles} files`,
+      `  round ${r + 1} ${side.padEnd(7)} start+pause ${(s.startMs / 1000).toFixed(2)} s, stop ${(s.stopMs / 1000).toFixed(2)} s, manager CPU ${(s.cpuMs / 1000).toFixed(2)} s, peak RSS ${s.hwmMiB.toFixed(0)} MiB (${s.rssBeforeMiB.toFixed(0)} before the round), fds ${s.fdsBefore} -> ${s.fdsAfter}, left: ${s.leftProcs} processes, ${s.leftFiles} files`,
     );
   }
 }

@@ -5,7 +5,8 @@
  *
  *   node density/round.mjs '<json: { side, n, parallel, stateDir, config, accel }>'
  *
- * Prints one JSON line: { startMs, stopMs, rssBeforeMiB, hwmMiB, fdsBefore, fdsAfter }. `hwmMiB` is the
+ * Prints one JSON line: { startMs, stopMs, cpuMs, rssBeforeMiB, hwmMiB, fdsBefore, fdsAfter } (cpuMs:
+ * this process's user+system CPU over the round, create included). `hwmMiB` is the
  * kernel's high-water mark of this process's resident set (VmHWM), which no sampling can miss.
  * Both sides import `@vmm/sandbox` before measuring (the bare side uses it only to compose the argv),
  * so the difference between them is what the library holds while managing the VMs.
@@ -104,6 +105,7 @@ async function connectWithRetry(path, cmds, child) {
 const ids = Array.from({ length: n }, (_, i) => `d${i}`);
 const createOptions = (id) => ({ stateDir, id, host: { accel } });
 const fdsBefore = openFds();
+const cpu0 = process.cpuUsage();
 const rssBeforeMiB = statusMiB('VmRSS');
 let startMs;
 let stopMs;
@@ -146,7 +148,8 @@ if (side === 'sandbox') {
   // Remove the run directories (the sandbox side's stop does this inside its timing).
   await pool(plans, parallel, (p) => p.sb.stop());
 }
+const cpu = process.cpuUsage(cpu0);
 await sleep(100);
 process.stdout.write(
-  `${JSON.stringify({ startMs, stopMs, rssBeforeMiB, hwmMiB: statusMiB('VmHWM'), fdsBefore, fdsAfter: openFds() })}\n`,
+  `${JSON.stringify({ startMs, stopMs, cpuMs: (cpu.user + cpu.system) / 1000, rssBeforeMiB, hwmMiB: statusMiB('VmHWM'), fdsBefore, fdsAfter: openFds() })}\n`,
 );
