@@ -615,13 +615,30 @@ export class QemuHypervisor implements Hypervisor {
     }
   }
 
+  /**
+   * Wait up to `ms` for QEMU to be gone. Our own child is awaited (its exit event, no polling); a QEMU
+   * another process started is polled through /proc, every 1 ms at first, backing off to 20 ms.
+   */
   async #waitGone(ms: number): Promise<boolean> {
-    const deadline = Date.now() + ms;
-    while (this.#alive()) {
-      if (Date.now() >= deadline) return false;
-      await sleep(20);
+    const child = this.#child;
+    if (child !== undefined) {
+      if (!child.running) {
+        await child.exited;
+        return true;
+      }
+      const ac = new AbortController();
+      const gone = await Promise.race([
+        child.exited.then(() => true),
+        sleep(ms, false, { signal: ac.signal }).catch(() => false),
+      ]);
+      ac.abort();
+      return gone;
     }
-    if (this.#child !== undefined) await this.#child.exited;
+    const deadline = Date.now() + ms;
+    for (let delay = 1; this.#alive(); delay = Math.min(delay * 2, 20)) {
+      if (Date.now() >= deadline) return false;
+      await sleep(delay);
+    }
     return true;
   }
 
