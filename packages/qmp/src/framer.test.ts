@@ -52,6 +52,14 @@ const CASES: Array<[string, string, unknown[]]> = [
   ['a number', '42\r\n', ['not-object']],
   ['a string', '"x"\r\n', ['not-object']],
   ['an HMP banner', "QEMU 7.2.0 monitor - type 'help' for more information\r\n", ['not-object']],
+  // JSON forbids raw control characters in strings: the frame still ends at its closing brace
+  // (no split at the newline, even before a column-0 brace) and is one malformed frame.
+  ['raw newline inside a string', '{"return": "a\nb", "id": 7}\r\n{"ok": 1}\r\n', ['malformed', { ok: 1 }]],
+  [
+    'raw CR LF then a column-0 brace inside a string',
+    '{"return": "a\r\n{\\"x\\": 1}", "id": 8}\r\n{"ok": 2}\r\n',
+    ['malformed', { ok: 2 }],
+  ],
   [
     'a truncated object followed by a new one',
     '{"return": {"a": 1\r\n{"event": "STOP", "timestamp": {"seconds": 1, "microseconds": 2}}\r\n',
@@ -73,6 +81,26 @@ describe('QmpFramer', () => {
     expect(r).toMatchObject({ kind: 'error', reason: 'malformed', raw: '{"return": }' });
     const [s] = whole(enc("QEMU 7.2.0 monitor - type 'help'\r\n"));
     expect(s).toMatchObject({ kind: 'error', raw: "QEMU 7.2.0 monitor - type 'help'" });
+  });
+
+  it('a raw (unescaped) newline inside a string is one malformed frame with the raw text', () => {
+    const text = '{"return": "line1\nline2", "id": 7}';
+    // Per JSON a raw control character in a string is invalid, and JSON.parse agrees.
+    expect(() => JSON.parse(text)).toThrow(/control character/);
+    const input = enc(`${text}\r\n{"id": 8}\r\n`);
+    for (const out of [whole(input), byteByByte(input)]) {
+      expect(out).toHaveLength(2);
+      expect(out[0]).toMatchObject({ kind: 'error', reason: 'malformed', raw: text });
+      expect((out[0] as { message: string }).message).toMatch(/^malformed JSON: .*control character/);
+      expect(out[1]).toMatchObject({ kind: 'message', value: { id: 8 } });
+    }
+    // Nothing is left half-framed: a frame cut right after the raw newline is still waiting for
+    // its closing brace, and completes (as malformed) when it arrives.
+    const f = new QmpFramer();
+    expect(f.push(enc('{"return": "line1\n'))).toEqual([]);
+    expect(f.pendingBytes).toBeGreaterThan(0);
+    expect(values(f.push(enc('line2", "id": 7}\r\n')))).toEqual(['malformed']);
+    expect(f.pendingBytes).toBe(0);
   });
 
   it('splits inside a UTF-8 sequence, between CR and LF, and inside a \\u escape', () => {

@@ -3,8 +3,10 @@
  * scriptable fake QMP server from @vmm/test-utils.
  */
 import { spawnSync } from 'node:child_process';
+import diagnosticsChannel from 'node:diagnostics_channel';
+import { getEventListeners } from 'node:events';
 import { closeSync, openSync, readlinkSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { recvWithFds } from '@vmm/fdpass';
 import {
   activeResources,
@@ -18,11 +20,15 @@ import {
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   connectQmp,
+  QMP_STATES,
+  QmpAbortError,
   QmpClient,
   type QmpClientOptions,
   QmpCommandError,
   QmpError,
   type QmpEvent,
+  type QmpState,
+  REDACTED,
 } from '../src/index.js';
 
 const servers: FakeQmpServer[] = [];
@@ -53,6 +59,22 @@ async function rejection(p: Promise<unknown>): Promise<QmpError> {
     return err as QmpError;
   }
   throw new Error('expected a rejection');
+}
+
+/**
+ * Watch the client sockets Node creates from now on (`net.client.socket` diagnostics channel) and
+ * record the error each one reports: the transport failure exactly as the client sees it.
+ */
+function watchClientSockets(): { sockets: Socket[]; errors: string[]; stop(): void } {
+  const sockets: Socket[] = [];
+  const errors: string[] = [];
+  const onSocket = (message: unknown): void => {
+    const { socket } = message as { socket: Socket };
+    sockets.push(socket);
+    socket.on('error', (e: NodeJS.ErrnoException) => errors.push(e.code ?? e.message));
+  };
+  diagnosticsChannel.subscribe('net.client.socket', onSocket);
+  return { sockets, errors, stop: () => diagnosticsChannel.unsubscribe('net.client.socket', onSocket) };
 }
 
 afterEach(async () => {
@@ -267,21 +289,65 @@ describe('#10 pretty multi-line JSON, braces and quotes in strings', () => {
   });
 });
 
+describe('#19 QEMU refuses a command', () => {
+  it('QmpCommandError carries the command, its wire id, the error class and desc, request and response', async () => {
+    const server = await fake({
+      handler: (req) =>
+        req.command === 'device_del'
+          ? { error: { class: 'DeviceNotFound', desc: "Device 'nope' not found" } }
+          : { return: {} },
+    });
+    const c = await connect(server);
+    await c.executeUntyped('warm-up');
+    const err = await rejection(c.execute('device_del', { id: 'nope' }));
+    const req = server.connections[0]!.requests.at(-1)!;
+    expect(req.command).toBe('device_del');
+    expect(typeof req.id).toBe('number');
+    expect(err).toBeInstanceOf(QmpCommandError);
+    const ce = err as QmpCommandError;
+    expect(ce.name).toBe('QmpCommandError');
+    expect(ce.code).toBe('QMP_COMMAND_FAILED');
+    expect(ce.command).toBe('device_del');
+    expect(ce.id).toBe(req.id);
+    expect(ce.errorClass).toBe('DeviceNotFound');
+    expect(ce.desc).toBe("Device 'nope' not found");
+    expect(ce.message).toBe("device_del: DeviceNotFound: Device 'nope' not found");
+    expect(ce.request).toEqual({ execute: 'device_del', arguments: { id: 'nope' }, id: req.id });
+    expect(ce.response).toEqual({
+      error: { class: 'DeviceNotFound', desc: "Device 'nope' not found" },
+      id: req.id,
+    });
+    expect(JSON.parse(ce.raw!)).toEqual(ce.response);
+    // A refusal is not a transport failure: the connection stays usable.
+    expect(await c.executeUntyped('after')).toEqual({});
+  });
+});
+
 describe('#11/#12 malformed or non-object frames', () => {
   it.each([
     ['malformed JSON', '{"return": }\r\n'],
     ['NaN', '{"return": NaN}\r\n'],
     ['a JSON array', '[1, 2]\r\n'],
     ['a number', '42\r\n'],
+    ['a raw newline inside a string', '{"return": "a\nb"}\r\n'],
   ])('%s: QMP_PROTOCOL with the raw snippet for every pending command, then disconnect', async (_n, raw) => {
     const server = await fake({ handler: (req) => (req.command === 'bad' ? { raw } : 'ignore') });
-    const c = await connect(server);
+    const hooked: QmpError[] = [];
+    const c = await connect(server, { onProtocolError: (e) => hooked.push(e) });
     const other = c.executeUntyped('other');
     const err = await rejection(c.executeUntyped('bad'));
     expect(err.code).toBe('QMP_PROTOCOL');
     expect(err.raw).toContain(raw.trim().slice(0, 5));
     expect((await rejection(other)).code).toBe('QMP_PROTOCOL');
-    expect((await c.closed).reason).toBe('error');
+    const info = await c.closed;
+    expect(info.reason).toBe('error');
+    // The hook saw the one protocol error, which is also the close error and each command's cause.
+    expect(hooked).toHaveLength(1);
+    expect(hooked[0]).toBeInstanceOf(QmpError);
+    expect(hooked[0]!.code).toBe('QMP_PROTOCOL');
+    expect(hooked[0]!.raw).toBe(raw.trimEnd());
+    expect(info.error).toBe(hooked[0]);
+    expect(err.cause).toBe(hooked[0]);
   });
 
   it('protocolErrorPolicy continue: only in-flight commands fail, the connection stays', async () => {
@@ -475,6 +541,57 @@ describe('#21 AbortSignal', () => {
   });
 });
 
+describe('waitFor with an AbortSignal', () => {
+  it('aborting rejects with QMP_ABORTED and leaves no listener, waiter or timer behind', async () => {
+    const server = await fake();
+    const c = await connect(server);
+    const resBefore = activeResources().sort();
+    const ac = new AbortController();
+    const waiting = rejection(c.waitFor(['STOP', 'RESUME'], { signal: ac.signal, timeout: 60_000 }));
+    // One listener per name plus the waiter itself, and one abort listener on the signal.
+    expect(c.listenerCount).toBe(3);
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(1);
+    const reason = new Error('the user gave up');
+    ac.abort(reason);
+    const err = await waiting;
+    expect(err).toBeInstanceOf(QmpAbortError);
+    expect(err.code).toBe('QMP_ABORTED');
+    expect(err.message).toBe('waiting for STOP|RESUME: aborted');
+    expect(err.cause).toBe(reason);
+    expect(c.listenerCount).toBe(0);
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+    expect(activeResources().sort()).toEqual(resBefore);
+    // The event it waited for now reaches nobody, and the connection is unaffected.
+    const next = c.waitFor('STOP');
+    expect(c.listenerCount).toBe(2);
+    server.connections[0]!.event('STOP');
+    expect((await next).event).toBe('STOP');
+    expect(c.listenerCount).toBe(0);
+    expect(c.state).toBe('ready');
+  });
+
+  it('an already-aborted signal rejects at once and registers nothing', async () => {
+    const server = await fake();
+    const c = await connect(server);
+    const signal = AbortSignal.abort(new Error('too late'));
+    const err = await rejection(c.waitFor('STOP', { signal }));
+    expect(err).toMatchObject({ code: 'QMP_ABORTED', message: 'waiting for STOP: aborted' });
+    expect((err.cause as Error).message).toBe('too late');
+    expect(c.listenerCount).toBe(0);
+  });
+
+  it('resolving removes its abort listener from the signal', async () => {
+    const server = await fake();
+    const c = await connect(server);
+    const ac = new AbortController();
+    const waiting = c.waitFor('STOP', { signal: ac.signal });
+    server.connections[0]!.event('STOP');
+    expect((await waiting).event).toBe('STOP');
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+    expect(c.listenerCount).toBe(0);
+  });
+});
+
 describe('#22 server closes mid-command', () => {
   it('rejects every pending command once with QMP_DISCONNECTED; iterators end; later calls QMP_NOT_CONNECTED', async () => {
     const server = await fake({
@@ -508,7 +625,6 @@ describe('#22 server closes mid-command', () => {
 
 describe('#23 quit / SHUTDOWN then EOF or ECONNRESET', () => {
   it.each([
-    ['ECONNRESET after SHUTDOWN, no reply', 'reset'],
     ['EOF after SHUTDOWN, no reply', 'end'],
     ['SHUTDOWN, reply, then EOF', 'reply'],
   ])('%s: quit resolves and the close is a normal shutdown', async (_n, how) => {
@@ -516,19 +632,93 @@ describe('#23 quit / SHUTDOWN then EOF or ECONNRESET', () => {
       handler: (req, conn) => {
         if (req.command !== 'quit') return undefined;
         conn.event('SHUTDOWN', { guest: false, reason: 'host-qmp-quit' });
-        if (how === 'reply') {
-          conn.send({ return: {}, id: req.id });
-          conn.end();
-        } else if (how === 'end') conn.end();
-        else setTimeout(() => conn.destroy(), 5);
+        if (how === 'reply') conn.send({ return: {}, id: req.id });
+        conn.end();
         return 'ignore';
       },
     });
-    const c = await connect(server);
-    const shutdown = c.waitFor('SHUTDOWN');
-    expect(await c.execute('quit')).toEqual({});
-    expect((await shutdown).data).toEqual({ guest: false, reason: 'host-qmp-quit' });
-    expect(await c.closed).toEqual({ reason: 'shutdown', error: undefined });
+    const watch = watchClientSockets();
+    try {
+      const c = await connect(server);
+      const shutdown = c.waitFor('SHUTDOWN');
+      expect(await c.execute('quit')).toEqual({});
+      expect((await shutdown).data).toEqual({ guest: false, reason: 'host-qmp-quit' });
+      expect(await c.closed).toEqual({ reason: 'shutdown', error: undefined });
+      // A clean EOF: the client's socket reported no error.
+      expect(watch.sockets).toHaveLength(1);
+      expect(watch.errors).toEqual([]);
+    } finally {
+      watch.stop();
+    }
+  });
+
+  it('ECONNRESET after SHUTDOWN, no reply: quit resolves and the close is a normal shutdown', async () => {
+    // QEMU reads its monitor one byte at a time, so when it exits on `quit` a request pipelined
+    // behind it is still unread, and Linux resets the connection instead of ending it.
+    const server = await fake({
+      handler: (req, conn) => {
+        if (req.command !== 'quit') return undefined;
+        conn.stopReading();
+        conn.event('SHUTDOWN', { guest: false, reason: 'host-qmp-quit' });
+        return 'ignore';
+      },
+    });
+    const watch = watchClientSockets();
+    try {
+      const c = await connect(server);
+      expect(c.oobEnabled).toBe(true); // window 8: the next command is written behind quit
+      const shutdown = c.waitFor('SHUTDOWN');
+      const quit = c.execute('quit');
+      await shutdown;
+      const late = rejection(c.execute('query-status'));
+      const socket = watch.sockets[0]!;
+      await vi.waitFor(() => {
+        expect(c.stats.inFlight).toBe(2);
+        expect(socket.writableLength).toBe(0);
+      });
+      const conn = server.connections[0]!;
+      expect(conn.requests.map((r) => r.command)).toEqual(['qmp_capabilities', 'quit']);
+      conn.reset();
+      expect(await quit).toEqual({});
+      expect(await c.closed).toEqual({ reason: 'shutdown', error: undefined });
+      expect(watch.errors).toEqual(['ECONNRESET']);
+      const err = await late;
+      expect(err).toMatchObject({ code: 'QMP_DISCONNECTED', command: 'query-status' });
+      expect(err.message).toMatch(/QEMU shut down/);
+    } finally {
+      watch.stop();
+    }
+  });
+
+  it('ECONNRESET without quit or SHUTDOWN is a transport error caused by the ECONNRESET', async () => {
+    const server = await fake({
+      handler: (req, conn) => {
+        if (req.command === 'stop-reading') conn.stopReading();
+        return { return: {} };
+      },
+    });
+    const watch = watchClientSockets();
+    try {
+      const c = await connect(server);
+      await c.executeUntyped('stop-reading');
+      const late = rejection(c.executeUntyped('unread'));
+      const socket = watch.sockets[0]!;
+      await vi.waitFor(() => {
+        expect(c.stats.inFlight).toBe(1);
+        expect(socket.writableLength).toBe(0);
+      });
+      server.connections[0]!.reset();
+      const info = await c.closed;
+      expect(info.reason).toBe('error');
+      expect(info.error?.code).toBe('QMP_TRANSPORT');
+      expect((info.error?.cause as NodeJS.ErrnoException | undefined)?.code).toBe('ECONNRESET');
+      expect(watch.errors).toEqual(['ECONNRESET']);
+      const err = await late;
+      expect(err.code).toBe('QMP_DISCONNECTED');
+      expect(err.cause).toBe(info.error);
+    } finally {
+      watch.stop();
+    }
   });
 });
 
@@ -574,6 +764,52 @@ describe('#26 event before reply', () => {
     expect(reply).toEqual({});
     expect(event.data).toEqual({ device: 'd1', path: '/machine/peripheral/d1' });
     expect(c.listenerCount).toBe(0);
+  });
+
+  it.each(['POWERDOWN', 'SHUTDOWN'])(
+    'executeAndWaitFor with anyOf resolves on %s (a listed event) and skips unlisted ones',
+    async (name) => {
+      const server = await fake({
+        handler: (req, conn) => {
+          if (req.command !== 'system_powerdown') return undefined;
+          conn.event('STOP');
+          conn.send({ return: {}, id: req.id });
+          conn.event('RESUME');
+          conn.event(name, name === 'SHUTDOWN' ? { guest: true, reason: 'guest-shutdown' } : undefined);
+          return 'ignore';
+        },
+      });
+      const c = await connect(server);
+      const { reply, event } = await c.executeAndWaitFor('system_powerdown', undefined, {
+        anyOf: ['POWERDOWN', 'SHUTDOWN'],
+      });
+      expect(reply).toEqual({});
+      expect(event.event).toBe(name);
+      expect(c.stats.events).toBe(3);
+      expect(c.listenerCount).toBe(0);
+    },
+  );
+
+  it('executeAndWaitFor with anyOf is not resolved by an event outside the list', async () => {
+    const server = await fake({
+      handler: (req, conn) => {
+        conn.event('STOP');
+        conn.send({ return: {}, id: req.id });
+        conn.event('RESET', { guest: false, reason: 'host-qmp-system-reset' });
+        return 'ignore';
+      },
+    });
+    const c = await connect(server);
+    const seen: string[] = [];
+    c.on('*', (e) => seen.push(e.event));
+    const err = await rejection(
+      c.executeAndWaitFor('system_powerdown', undefined, { anyOf: ['POWERDOWN', 'SHUTDOWN'], timeout: 150 }),
+    );
+    expect(err.code).toBe('QMP_TIMEOUT');
+    expect(err.message).toMatch(/replied, but no POWERDOWN\|SHUTDOWN event/);
+    // Both unlisted events did arrive (before and after the reply) and were passed over.
+    expect(seen).toEqual(['STOP', 'RESET']);
+    expect(c.listenerCount).toBe(1);
   });
 
   it('a subscription made after the reply does not see the older event', async () => {
@@ -696,16 +932,48 @@ describe('lifecycle', () => {
     expect((await stuck).code).toBe('QMP_DISCONNECTED');
   });
 
-  it('goes connecting → negotiating → ready → closed', async () => {
-    const server = await fake();
+  it('goes connecting → negotiating → ready → closing → closed, in QMP_STATES order', async () => {
+    const server = await fake({ greeting: null, autoNegotiate: false, handler: () => 'ignore' });
     const c = track(new QmpClient(server.path));
-    const seen = [c.state];
-    await new Promise((r) => setTimeout(r, 0));
+    const seen: QmpState[] = [];
+    const note = (): void => {
+      if (seen.at(-1) !== c.state) seen.push(c.state);
+    };
+    let readySettled = false;
+    void c.ready.finally(() => {
+      readySettled = true;
+    });
+    note();
+    expect(c.state).toBe('connecting');
+    const conn = await server.nextConnection();
+    // Connected, but no greeting yet: the client waits in 'negotiating'.
+    await vi.waitFor(() => expect(c.state).not.toBe('connecting'));
+    note();
+    expect(c.state).toBe('negotiating');
+    conn.send(qemuGreeting([]));
+    // Greeting in, qmp_capabilities sent but unanswered: still 'negotiating'.
+    const caps = await conn.nextRequest();
+    expect(caps.command).toBe('qmp_capabilities');
+    note();
+    expect(c.state).toBe('negotiating');
+    expect(readySettled).toBe(false);
+    conn.send({ return: {}, id: caps.id });
     await c.ready;
-    seen.push(c.state);
-    await c.close();
-    seen.push(c.state);
-    expect(seen).toEqual(['connecting', 'ready', 'closed']);
+    note();
+    expect(c.state).toBe('ready');
+    const inFlight = c.executeUntyped('slow');
+    const slow = await conn.nextRequest();
+    expect(slow.command).toBe('slow');
+    // Draining with a command in flight: 'closing' until its reply arrives.
+    const closing = c.close({ drain: true });
+    note();
+    expect(c.state).toBe('closing');
+    conn.send({ return: 'done', id: slow.id });
+    expect(await inFlight).toBe('done');
+    expect(await closing).toEqual({ reason: 'client', error: undefined });
+    note();
+    expect(seen).toEqual(['connecting', 'negotiating', 'ready', 'closing', 'closed']);
+    expect(seen).toEqual(QMP_STATES.filter((s) => s !== 'idle'));
   });
 });
 
@@ -817,6 +1085,33 @@ describe('validation and logging', () => {
     expect(err.code).toBe('QMP_ENCODE');
     expect(err.message).toContain('value');
     expect(server.connections[0]!.requests).toHaveLength(1);
+  });
+
+  it('onReceive gets every received frame, redacted; the caller still gets the real values', async () => {
+    const received: string[] = [];
+    let replyId: unknown;
+    const server = await fake({
+      handler: (req, conn) => {
+        replyId = req.id;
+        conn.event('VNC_PASSWORD_SEEN', { password: 'hunter2', client: 'c1' });
+        return { return: { host: 'h', password: 'hunter2', nested: [{ passphrase: 'hunter2', ok: 1 }] } };
+      },
+    });
+    const c = await connect(server, { onReceive: (f) => received.push(f) });
+    const value = await c.executeUntyped('query-secret-thing');
+    expect(value).toEqual({ host: 'h', password: 'hunter2', nested: [{ passphrase: 'hunter2', ok: 1 }] });
+    expect(received.join('\n')).not.toContain('hunter2');
+    expect(received.map((f) => JSON.parse(f))).toEqual([
+      qemuGreeting(['oob']),
+      { return: {}, id: 1 },
+      {
+        event: 'VNC_PASSWORD_SEEN',
+        data: { password: REDACTED, client: 'c1' },
+        timestamp: { seconds: 1700000000, microseconds: 1 },
+      },
+      { return: { host: 'h', password: REDACTED, nested: [{ passphrase: REDACTED, ok: 1 }] }, id: replyId },
+    ]);
+    expect(c.stats.received).toBe(received.length);
   });
 
   it('onSend/onReceive get redacted frames', async () => {

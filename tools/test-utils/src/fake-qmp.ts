@@ -72,8 +72,26 @@ export interface FakeQmpConnection {
   nextRequest(): Promise<FakeQmpRequest>;
   /** End the connection gracefully (FIN). */
   end(): void;
-  /** Close at once without a graceful shutdown (unread data makes the peer see ECONNRESET). */
+  /**
+   * Close at once. The fake reads everything the client writes as soon as it arrives, so the
+   * client normally sees a plain EOF, as after {@link end}; use {@link reset} for ECONNRESET.
+   */
   destroy(): void;
+  /**
+   * Stop reading: bytes the client writes from now on stay unread in the kernel's receive queue
+   * (they are neither recorded nor answered). Requests already read are still answered.
+   */
+  stopReading(): void;
+  /**
+   * Abort the connection so that the client's next read fails with `ECONNRESET` instead of EOF.
+   * TCP would send an RST (Node's `resetAndDestroy()`), but the fake listens on a unix socket,
+   * which has none: Linux reports `ECONNRESET` to the peer of an `AF_UNIX` stream socket that is
+   * closed with unread data in its receive queue (as when QEMU exits on `quit` with pipelined
+   * requests still unread: it reads its monitor one byte at a time). So this stops reading and
+   * closes; the client sees `ECONNRESET` only if it wrote something after {@link stopReading}
+   * (call that first and let the client write), else a plain EOF.
+   */
+  reset(): void;
   readonly closed: Promise<void>;
 }
 
@@ -172,6 +190,23 @@ function makeConnection(
     closedResolve = r;
   });
   socket.on('close', () => closedResolve());
+  let reading = true;
+  const stopReading = (): void => {
+    if (!reading) return;
+    reading = false;
+    // In fd receipt mode Node never reads; the poll loop checks `reading`.
+    if (options.recvFds !== undefined) return;
+    // pause() alone keeps reading into the stream buffer up to its high-water mark, and the stream
+    // restarts reads whenever it wants data (through `_read`): stop both, then stop libuv.
+    socket.pause();
+    socket._read = () => undefined;
+    const handle = (socket as unknown as { _handle?: { reading?: boolean; readStop?: () => number } | null })
+      ._handle;
+    if (handle) {
+      handle.reading = false;
+      handle.readStop?.();
+    }
+  };
 
   const write = (data: string | Buffer): void => {
     if (!socket.destroyed && socket.writable) socket.write(data);
@@ -214,6 +249,11 @@ function makeConnection(
       }),
     end: () => socket.end(),
     destroy: () => socket.destroy(),
+    stopReading,
+    reset: () => {
+      stopReading();
+      socket.destroy();
+    },
     closed,
   };
 
@@ -310,7 +350,7 @@ function makeConnection(
   if (options.recvFds !== undefined) {
     const recv = options.recvFds;
     const poll = (): void => {
-      if (socket.destroyed) return;
+      if (socket.destroyed || !reading) return;
       let got: { data: Buffer; fds: number[] } | null;
       try {
         got = recv(socket);
