@@ -32,6 +32,40 @@ describe('vmm ps', () => {
     expect(json.map((s) => s.id)).toEqual(['a', 'b']);
   });
 
+  it('formats running, paused, stopped and orphaned rows, aligned, with the orphan reason', () => {
+    const base = {
+      hypervisor: 'qemu' as const,
+      createdAt: '2026-01-01T00:00:00.123Z',
+      qmp: '',
+      console: '',
+      consoleLog: '',
+      vcpus: 1,
+      memoryMiB: 512,
+      devices: [],
+    };
+    const reason =
+      'QEMU pid 4242 runs this sandbox but its state (created) does not record it: the managing process died while starting it';
+    const table = formatPs([
+      { ...base, id: 'run1', status: 'running', pid: 1234 },
+      { ...base, id: 'paused-box', status: 'paused', pid: 98765, vcpus: 2, memoryMiB: 640 },
+      { ...base, id: 's', status: 'stopped', pid: null },
+      { ...base, id: 'orph', status: 'created', pid: null, orphan: { pid: 4242, reason } },
+      { ...base, id: 'z', status: 'created', pid: null },
+    ]);
+    expect(table).toBe(
+      [
+        'ID          STATUS    PID    VCPUS  MEM   DEVICES  CREATED',
+        'run1        running   1234   1      512M  -        2026-01-01T00:00:00Z',
+        'paused-box  paused    98765  2      640M  -        2026-01-01T00:00:00Z',
+        's           stopped   -      1      512M  -        2026-01-01T00:00:00Z',
+        'orph        orphaned  4242   1      512M  -        2026-01-01T00:00:00Z',
+        `  orphaned: ${reason} (vmm stop orph kills it)`,
+        'z           created   -      1      512M  -        2026-01-01T00:00:00Z',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('formats devices', () => {
     expect(
       formatPs([

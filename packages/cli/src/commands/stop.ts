@@ -1,12 +1,18 @@
+import { findOrphanQemu, killOrphanQemu, SandboxError } from '@vmm/sandbox';
 import type { Command } from '../command.js';
 import { attach, intFlag, positional, STATE_DIR_FLAG, STATE_DIR_USAGE } from '../sandbox-common.js';
 
-/** `vmm stop <id>`: stop a sandbox and remove it. */
+/**
+ * `vmm stop <id>`: stop a sandbox and remove it. An orphan QEMU (one `vmm ps` lists as `orphaned`)
+ * is killed too: the library kills it when the stop takes over the lock of the manager that died
+ * starting it; if it still runs once the sandbox is removed, it is killed here.
+ */
 export const command: Command = {
   name: 'stop',
   summary: 'stop a sandbox (QMP quit, then SIGTERM, then SIGKILL) and remove its files',
   usage: `<id> [--grace <s>] [--state-dir <dir>]
 
+  An orphaned sandbox's QEMU (see vmm ps) is killed with SIGKILL.
   --grace <s>        how long each step may take before the next (default 5)
 ${STATE_DIR_USAGE}`,
   options: { ...STATE_DIR_FLAG, grace: { type: 'string' } },
@@ -15,11 +21,23 @@ ${STATE_DIR_USAGE}`,
     const id = positional(ctx, 'stop', 0, 'id');
     const grace = intFlag(ctx, 'stop', 'grace', 0, 600);
     const sb = await attach(ctx, id);
+    const orphan = sb.info().orphan;
     const r = await sb.stop({
       signal: ctx.signal,
       ...(grace === undefined ? {} : { graceMs: grace * 1000 }),
     });
-    ctx.io.stdout.write(`stopped ${id} (${r.method})\n`);
+    let note = '';
+    if (orphan !== undefined) {
+      // The sandbox is gone now: a process still naming its QMP socket is the orphan, leaked.
+      const left = findOrphanQemu({ pid: null, pidStartTime: null, status: 'stopped' }, sb.paths);
+      if (left !== undefined && left.pid === orphan.pid && !(await killOrphanQemu(left))) {
+        throw new SandboxError('SANDBOX_STOP_FAILED', `orphan QEMU pid ${left.pid} survived SIGKILL`, {
+          sandboxId: id,
+        });
+      }
+      note = `; orphan QEMU pid ${orphan.pid} killed`;
+    }
+    ctx.io.stdout.write(`stopped ${id} (${r.method}${note})\n`);
     return 0;
   },
 };
