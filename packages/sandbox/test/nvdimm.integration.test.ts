@@ -1,17 +1,34 @@
 /**
- * NVDIMM hotplug (memory-backend-file + nvdimm, `nvdimm=on` added to the machine): QEMU lists the device
- * with its backing file's size; unplug is refused (QEMU cannot hot-unplug NVDIMMs). The default guest
- * has no nd_pmem module, so the check is QEMU's view, not the guest's.
+ * NVDIMM hotplug (memory-backend-file + nvdimm, `nvdimm=on` added to the machine): QEMU lists each
+ * device in its own slot, at its own address, with its backing file's size, and maps the file shared;
+ * a refused `device_add` leaves no backend object behind; unplug is refused (QEMU cannot hot-unplug
+ * NVDIMMs). The default guest's initramfs has no nfit/libnvdimm/nd_pmem modules (the kernel builds
+ * them as modules, and tools/guest packs none of them), so it cannot see an NVDIMM: the checks are
+ * QEMU's and the host's view, not the guest's.
  */
+import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { connectQmp } from '@vmm/qmp';
-import { makeTempDir } from '@vmm/test-utils';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connectTestQmp, makeTempDir } from '@vmm/test-utils';
 import { describe, expect, it } from 'vitest';
-import { Sandbox } from '../src/index.js';
+import { type QemuHypervisor, Sandbox } from '../src/index.js';
 import { accel, guestConfig } from './helpers.js';
 
+/** QEMU's `query-memory-devices` entry of an NVDIMM. */
+interface NvdimmInfo {
+  type: string;
+  data: { id: string; memdev: string; size: number; slot: number; node: number; addr: number };
+}
+
+/** The lines of QEMU's memory map (`/proc/<pid>/maps`) that map `path`. */
+function mappingsOf(pid: number, path: string): string[] {
+  return readFileSync(`/proc/${pid}/maps`, 'utf8')
+    .split('\n')
+    .filter((l) => l.endsWith(` ${path}`));
+}
+
 describe('nvdimm block hotplug', () => {
-  it('plugs a file as an NVDIMM and refuses to unplug it', async () => {
+  it('plugs files as NVDIMMs (slot, address, size, shared file backend), rolls back a refused one, refuses unplug', async () => {
     await using tmp = await makeTempDir('vmm-nv-');
     const sb = await Sandbox.create(
       await guestConfig({ hypervisorMachineType: 'q35', blockDeviceDriver: 'nvdimm' }),
@@ -20,25 +37,113 @@ describe('nvdimm block hotplug', () => {
         host: { accel: accel() },
       },
     );
+    const qmp = <T>(fn: (q: Awaited<ReturnType<typeof connectTestQmp>>) => Promise<T>): Promise<T> =>
+      sb.withQmpSocket(async (path) => {
+        const q = await connectTestQmp(path);
+        try {
+          return await fn(q);
+        } finally {
+          await q.close();
+        }
+      });
     try {
       await sb.start();
-      const img = tmp.join('pmem.img');
-      await writeFile(img, Buffer.alloc(16 << 20));
-      expect(await sb.hotplugAdd({ kind: 'block', id: 'nv0', path: img })).toEqual({
+      const pid = (sb.hypervisor as QemuHypervisor).pid as number;
+      expect(await qmp((q) => q.execute('qom-get', { path: '/machine', property: 'nvdimm' }))).toBe(true);
+      const img0 = tmp.join('pmem0.img');
+      const img1 = tmp.join('pmem1.img');
+      await writeFile(img0, Buffer.alloc(16 << 20));
+      await writeFile(img1, Buffer.alloc(8 << 20));
+      expect(await sb.hotplugAdd({ kind: 'block', id: 'nv0', path: img0 })).toEqual({
         id: 'nv0',
         kind: 'block',
         guestAddress: 'pmem0',
       });
-      const q = await connectQmp(sb.paths.qmp, { connectTimeout: 5_000 });
-      const mem = await q.execute('query-memory-devices');
-      await q.close();
+      expect(await sb.hotplugAdd({ kind: 'block', id: 'nv1', path: img1 })).toEqual({
+        id: 'nv1',
+        kind: 'block',
+        guestAddress: 'pmem1',
+      });
+      const mem = (await qmp((q) => q.execute('query-memory-devices'))) as NvdimmInfo[];
       expect(mem).toMatchObject([
         {
           type: 'nvdimm',
-          data: { id: 'nv0', memdev: '/objects/nvdimmbackmem-nv0', size: 16 << 20, hotplugged: true },
+          data: {
+            id: 'nv0',
+            memdev: '/objects/nvdimmbackmem-nv0',
+            size: 16 << 20,
+            slot: 0,
+            node: 0,
+            hotplugged: true,
+            hotpluggable: true,
+          },
+        },
+        {
+          type: 'nvdimm',
+          data: {
+            id: 'nv1',
+            memdev: '/objects/nvdimmbackmem-nv1',
+            size: 8 << 20,
+            slot: 1,
+            node: 0,
+            hotplugged: true,
+            hotpluggable: true,
+          },
         },
       ]);
+      const [d0, d1] = mem.map((m) => m.data) as [NvdimmInfo['data'], NvdimmInfo['data']];
+      // Both sit in the hotplug memory area above the 256 MiB of boot RAM, without overlapping.
+      expect(d0.addr).toBeGreaterThanOrEqual(256 << 20);
+      expect(d1.addr >= d0.addr + d0.size || d0.addr >= d1.addr + d1.size).toBe(true);
+      // The backends are the files themselves, shared: guest writes would land in them.
+      for (const [id, img, size] of [
+        ['nv0', img0, 16 << 20],
+        ['nv1', img1, 8 << 20],
+      ] as const) {
+        const path = `/objects/nvdimmbackmem-${id}`;
+        expect(await qmp((q) => q.execute('qom-get', { path, property: 'mem-path' }))).toBe(img);
+        expect(await qmp((q) => q.execute('qom-get', { path, property: 'share' }))).toBe(true);
+        expect(await qmp((q) => q.execute('qom-get', { path, property: 'size' }))).toBe(size);
+        const maps = mappingsOf(pid, img);
+        expect(maps.length).toBeGreaterThan(0);
+        // Read-write and shared (`rw-s`), not a private copy.
+        expect(maps.filter((l) => !/^\S+ rw-s /.test(l))).toEqual([]);
+      }
+      // `pci-bridge-0` is a device QEMU already has: object-add succeeds, device_add fails, and the
+      // backend is deleted (a second attempt fails the same way, not on a duplicate object id).
+      const img2 = tmp.join('pmem2.img');
+      await writeFile(img2, Buffer.alloc(4 << 20));
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const err = await sb
+          .hotplugAdd({ kind: 'block', id: 'pci-bridge-0', path: img2 })
+          .catch((e: unknown) => e as Error);
+        expect(err).toMatchObject({ code: 'SANDBOX_HOTPLUG_FAILED' });
+        expect((err as Error).message).toMatch(/rolled back/);
+        expect((err as Error).message).toMatch(/device ID 'pci-bridge-0'/i);
+        const objects = (await qmp((q) => q.execute('qom-list', { path: '/objects' }))) as { name: string }[];
+        expect(objects.map((o) => o.name).filter((n) => n.startsWith('nvdimmbackmem-'))).toEqual(
+          expect.arrayContaining(['nvdimmbackmem-nv0', 'nvdimmbackmem-nv1']),
+        );
+        expect(objects.map((o) => o.name)).not.toContain('nvdimmbackmem-pci-bridge-0');
+      }
+      expect(((await qmp((q) => q.execute('query-memory-devices'))) as NvdimmInfo[]).length).toBe(2);
+      expect(sb.info().devices.map((d) => d.id)).toEqual(['nv0', 'nv1']);
+      // QEMU unmaps the deleted backend's file (RAM blocks are freed after an RCU grace period).
+      for (let i = 0; i < 100 && mappingsOf(pid, img2).length > 0; i++) await sleep(20);
+      expect(mappingsOf(pid, img2)).toEqual([]);
+      // An empty file cannot back an NVDIMM: refused before QEMU is asked.
+      const empty = tmp.join('empty.img');
+      await writeFile(empty, '');
+      await expect(sb.hotplugAdd({ kind: 'block', id: 'nv2', path: empty })).rejects.toMatchObject({
+        code: 'SANDBOX_INVALID_CONFIG',
+        path: 'device.path',
+      });
       await expect(sb.hotplugRemove('nv0')).rejects.toMatchObject({ code: 'SANDBOX_UNSUPPORTED' });
+      // Still plugged, in QEMU and in the record.
+      expect(
+        ((await qmp((q) => q.execute('query-memory-devices'))) as NvdimmInfo[]).map((m) => m.data.id),
+      ).toEqual(['nv0', 'nv1']);
+      expect(sb.info().devices.map((d) => d.id)).toEqual(['nv0', 'nv1']);
     } finally {
       await sb.stop();
     }

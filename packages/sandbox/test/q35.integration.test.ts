@@ -1,15 +1,37 @@
 /**
  * One q35 VM booting the default guest (PCIe root ports, virtio-scsi), driven through `Sandbox`:
  * GUEST-READY, disk hotplug on a root port and on SCSI (with rollback), memory add/remove, network
- * add/remove (a tap fd from a network namespace), VFIO refused by QEMU, pause/resume against the
+ * add/remove (a tap fd from a network namespace, after a rolled-back failed add), VFIO refused by QEMU, pause/resume against the
  * guest's clock, re-attach, and `system_powerdown` to a clean exit that leaves nothing behind.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { childPids, makeTempDir, type TempDir } from '@vmm/test-utils';
+import { childPids, connectTestQmp, makeTempDir, type TempDir } from '@vmm/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ConsoleReader, type QemuHypervisor, Sandbox, SandboxError } from '../src/index.js';
+import {
+  type ConsoleReader,
+  type QemuHypervisor,
+  type QemuState,
+  Sandbox,
+  SandboxError,
+} from '../src/index.js';
 import { accel, guestConfig, handleCounts, handlesAdded, makeTapFd, marker } from './helpers.js';
+
+/**
+ * How many fds QEMU (`pid`) holds on /dev/net/tun: one per tap queue of a live netdev. The tap was
+ * opened in another mount namespace (`ip netns exec`), so the link reads `/net/tun` from here.
+ */
+function tunFdsOf(pid: number): number {
+  let n = 0;
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (/(^|\/)net\/tun$/.test(readlinkSync(`/proc/${pid}/fd/${fd}`))) n++;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return n;
+}
 
 describe('q35 sandbox with the default guest', () => {
   let tmp: TempDir;
@@ -149,7 +171,7 @@ describe('q35 sandbox with the default guest', () => {
     expect((await con.waitFor(marker('memMb'), { ...wait, from: mark })).value.memMb).toBe(256);
   });
 
-  it('adds and removes a network interface from a tap fd (getfd + netdev_add)', async (ctx) => {
+  it('adds and removes a network interface from a tap fd (getfd + netdev_add), after rolling back a failed one', async (ctx) => {
     const tap = await makeTapFd(tmp.path);
     if (typeof tap === 'string') {
       console.log(`network hotplug skipped: ${tap}`);
@@ -157,9 +179,41 @@ describe('q35 sandbox with the default guest', () => {
       return;
     }
     await using _tap = tap;
+    const hv = sb.hypervisor as QemuHypervisor;
+    const pid = hv.pid as number;
+    const freePorts = (): string[] =>
+      (hv.toState() as unknown as QemuState).rootPorts.filter((p) => p.device === null).map((p) => p.id);
+    expect(freePorts()).toEqual(['rp0', 'rp1', 'rp2']);
+    expect(tunFdsOf(pid)).toBe(0);
+    // `rp1` is the id of a root port QEMU already has: getfd + netdev_add succeed, device_add fails.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const err = await sb
+        .hotplugAdd({ kind: 'net', id: 'rp1', tapFds: [tap.fd] })
+        .catch((e: unknown) => e as SandboxError);
+      expect(err).toMatchObject({ code: 'SANDBOX_HOTPLUG_FAILED' });
+      expect((err as Error).message).toMatch(/device ID 'rp1'/i);
+      // The second attempt fails the same way: the first one's `netdev-rp1` was deleted (else its
+      // netdev_add would fail on the duplicate netdev id).
+      expect((err as Error).message).not.toMatch(/netdev/i);
+      expect(sb.info().devices).toEqual([]);
+      // The root port the attempt took is free again, and QEMU closed its copy of the tap fd.
+      expect(freePorts()).toEqual(['rp0', 'rp1', 'rp2']);
+      expect(tunFdsOf(pid)).toBe(0);
+    }
+    const netdevs = await sb.withQmpSocket(async (path) => {
+      const q = await connectTestQmp(path);
+      try {
+        return (await q.execute('human-monitor-command', { 'command-line': 'info network' })) as string;
+      } finally {
+        await q.close();
+      }
+    });
+    expect(netdevs).not.toContain('netdev-rp1');
     let mark = await con.mark();
     const r = await sb.hotplugAdd({ kind: 'net', id: 'net0', tapFds: [tap.fd], mac: '52:54:00:12:34:56' });
-    expect(r.bus).toMatch(/^rp\d$/);
+    // The first root port, which both failed attempts had taken and given back.
+    expect(r).toMatchObject({ id: 'net0', kind: 'net', bus: 'rp0' });
+    expect(tunFdsOf(pid)).toBe(1);
     const plugged = await con.waitFor(marker('hotplugNet'), { ...wait, from: mark });
     expect(plugged.value.device).toMatch(/^eth\d$/);
     mark = await con.mark();
@@ -167,6 +221,9 @@ describe('q35 sandbox with the default guest', () => {
     expect((await con.waitFor(marker('unplugNet'), { ...wait, from: mark })).value.device).toBe(
       plugged.value.device,
     );
+    expect(tunFdsOf(pid)).toBe(0);
+    expect(freePorts()).toEqual(['rp0', 'rp1', 'rp2']);
+    expect(sb.info().devices).toEqual([]);
   });
 
   it('builds the VFIO hotplug and reports QEMU refusing a missing host device', async () => {
