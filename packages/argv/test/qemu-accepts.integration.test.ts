@@ -6,6 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { truncate } from 'node:fs/promises';
+import { createConnection, createServer, type Server } from 'node:net';
 import {
   childPids,
   connectTestQmp,
@@ -41,6 +42,7 @@ beforeAll(async () => {
     ['disk2.img', 1 << 20],
     ['nv,0.img', 16 << 20],
     ['fl,ash.fd', 256 << 10],
+    ['bi,os.bin', 64 << 10],
   ] as const) {
     writeFileSync(at(f), '');
     await truncate(at(f), size);
@@ -93,6 +95,10 @@ async function blockFiles(qmp: TestQmp): Promise<Map<string, string>> {
   const blocks = (await qmp.execute('query-block')) as Array<{ device: string; inserted?: { file: string } }>;
   return new Map(blocks.filter((b) => b.inserted).map((b) => [b.device, b.inserted!.file]));
 }
+
+/** Messages QEMU prints when it cannot parse an option: none of these may appear. */
+const SYNTAX =
+  /Invalid parameter|Property '[^']*' not found|expects|Could not parse|Parameter '[^']*' is missing|Duplicate ID|invalid option|is not a valid device model name/;
 
 describe('q35 / pci: one VM with every device kind QEMU instantiates without host hardware', () => {
   it('starts, answers QMP on our own comma-and-= socket path, and shows every device', async () => {
@@ -292,6 +298,198 @@ describe('q35 / pci: one VM with every device kind QEMU instantiates without hos
   });
 });
 
+/**
+ * Read from a monitor socket until `done(text)` holds (HMP prompts, QMP-pretty objects): neither is
+ * line-delimited JSON, so the line-based test QMP client cannot talk to them.
+ */
+function monitorSession(path: string) {
+  const socket = createConnection(path);
+  socket.setEncoding('utf8');
+  let buf = '';
+  socket.on('data', (d: string) => {
+    buf += d;
+  });
+  socket.on('error', () => undefined);
+  const readUntil = async (done: (text: string) => boolean, ms = 10_000): Promise<string> => {
+    const deadline = Date.now() + ms;
+    while (!done(buf)) {
+      if (socket.destroyed) throw new Error(`monitor ${path} closed; got ${JSON.stringify(buf)}`);
+      if (Date.now() > deadline) throw new Error(`monitor ${path}: timed out; got ${JSON.stringify(buf)}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const text = buf;
+    buf = '';
+    return text;
+  };
+  return {
+    readUntil,
+    write: (text: string) => socket.write(text),
+    close: () => socket.destroy(),
+  };
+}
+
+/** Top-level objects of QMP-pretty output: each closes with `}` at the start of a line. */
+function prettyObjects(text: string): unknown[] {
+  return text
+    .split(/\r?\n}\r?\n/)
+    .filter((chunk) => chunk.trim() !== '')
+    .map((chunk) => JSON.parse(`${chunk}\n}`));
+}
+
+describe('q35: the config fields the first VM leaves out', () => {
+  it('cpu model, NUMA nodes and distances, -nographic, prealloc, mlock, qmp-pretty and HMP monitors, bios, extraParams', async () => {
+    const prettyPath = at('pretty=1.sock');
+    const hmpPath = at('hmp,1.sock');
+    const config: QemuConfig = {
+      name: 'vm2',
+      machine: { type: 'q35' },
+      cpuModel: 'qemu64,-svm',
+      qmpSockets: [
+        { type: 'unix', name: prettyPath, server: true, noWait: true, protocol: 'qmp-pretty' },
+        { type: 'unix', name: hmpPath, server: true, noWait: true, protocol: 'hmp' },
+      ],
+      memory: { size: '256M' },
+      numaNodes: [
+        { size: '128M', cpus: '0', hostNodes: '0' },
+        { size: '128M', cpus: '1', memBackendType: 'memory-backend-memfd' },
+      ],
+      numaDistances: [{ src: 0, dst: 1, val: 21 }],
+      // no noDefaults: -nographic shows in the default serial port it puts on stdio
+      knobs: { noUserConfig: true, noGraphic: true, memPrealloc: true, mlock: true, stopped: true },
+      bios: at('bi,os.bin'),
+      smp: { cpus: 2, sockets: 2, cores: 1, threads: 1, maxCpus: 2 },
+      extraParams: ['-object', 'iothread,id=extra0'],
+    };
+    const { argv, fds } = encodeQemuArgv(config);
+    expect(fds).toEqual([]);
+    expect(argv.slice(-4)).toEqual([
+      '-smp',
+      '2,cores=1,threads=1,sockets=2,maxcpus=2',
+      '-object',
+      'iothread,id=extra0',
+    ]);
+    const q = await spawnQemu({ machine: null, minimal: false, paused: false, args: argv });
+    const qmp = await connectTestQmp(q.qmpPath);
+    try {
+      expect(await qmp.execute('query-status')).toMatchObject({ running: false, status: 'prelaunch' });
+
+      // -cpu qemu64,-svm: the model and the feature list reached QEMU
+      const cpus = (await qmp.execute('query-cpus-fast')) as Array<{
+        'cpu-index': number;
+        'qom-path': string;
+        props: { 'node-id'?: number; 'socket-id'?: number };
+      }>;
+      expect(cpus.map((c) => [c['cpu-index'], c.props['node-id'], c.props['socket-id']])).toEqual([
+        [0, 0, 0],
+        [1, 1, 1],
+      ]);
+      for (const c of cpus) {
+        expect(await qmp.execute('qom-get', { path: c['qom-path'], property: 'type' })).toBe(
+          'qemu64-x86_64-cpu',
+        );
+        expect(await qmp.execute('qom-get', { path: c['qom-path'], property: 'svm' })).toBe(false);
+      }
+
+      // NUMA: one preallocated backend per node, of the configured type, size and host binding
+      // (distances are accepted and checked by QEMU at start-up, but 7.2 shows them only in the
+      // guest's ACPI SLIT)
+      const memdevs = (await qmp.execute('query-memdev')) as Array<{
+        id?: string;
+        size: number;
+        prealloc: boolean;
+        'host-nodes': number[];
+        policy: string;
+      }>;
+      expect(
+        memdevs
+          .map((m) => [m.id, m.size, m.prealloc, m['host-nodes'], m.policy])
+          .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+      ).toEqual([
+        ['numa-mem0', 128 << 20, true, [0], 'bind'],
+        ['numa-mem1', 128 << 20, true, [], 'default'],
+      ]);
+      const objects = await qomChildren(qmp, '/objects');
+      expect(objects.get('numa-mem0')).toBe('child<memory-backend-ram>');
+      expect(objects.get('numa-mem1')).toBe('child<memory-backend-memfd>');
+
+      // -nographic: without -nodefaults the default serial port goes to stdio (else to a "vc")
+      const chardevs = (await qmp.execute('query-chardev')) as Array<{ label: string; filename: string }>;
+      expect(chardevs.find((c) => c.label === 'serial0')?.filename).toBe('stdio');
+
+      // -overcommit mem-lock=on: QEMU's memory is locked (all 256M were preallocated)
+      const status = readFileSync(`/proc/${q.pid}/status`, 'utf8');
+      const locked = Number(/^VmLck:\s+(\d+) kB$/m.exec(status)?.[1]);
+      expect(locked).toBeGreaterThanOrEqual(256 * 1024);
+
+      // extraParams reached QEMU verbatim
+      expect(objects.get('extra0')).toBe('child<iothread>');
+
+      // the qmp-pretty monitor on a path with "=" (written unix:path=...) greets in indented JSON
+      const pretty = monitorSession(prettyPath);
+      try {
+        const greeting = await pretty.readUntil((t) => /\n}\r?\n$/.test(t));
+        expect(greeting).toMatch(/^{\r?\n {4}"QMP": {\r?\n/);
+        expect(prettyObjects(greeting)).toMatchObject([
+          { QMP: { version: { qemu: { major: 7, minor: 2 } } } },
+        ]);
+        pretty.write('{"execute":"qmp_capabilities"}\n{"execute":"query-name"}\n');
+        const replies = await pretty.readUntil((t) => prettyObjects(t).length === 2);
+        expect(prettyObjects(replies)).toEqual([{ return: {} }, { return: { name: 'vm2' } }]);
+      } finally {
+        pretty.close();
+      }
+
+      // the HMP monitor on a path with ",": `info numa` and `info roms` (the -bios file)
+      const hmp = monitorSession(hmpPath);
+      try {
+        expect(await hmp.readUntil((t) => t.endsWith('(qemu) '))).toMatch(/^QEMU 7\.2\.\d+ monitor/);
+        hmp.write('info numa\n');
+        const numa = (await hmp.readUntil((t) => t.endsWith('(qemu) '))).replaceAll('\r', '');
+        expect(numa).toContain('2 nodes\nnode 0 cpus: 0\nnode 0 size: 128 MB\n');
+        expect(numa).toContain('node 1 cpus: 1\nnode 1 size: 128 MB\n');
+        hmp.write('info roms\n');
+        const roms = await hmp.readUntil((t) => t.endsWith('(qemu) '));
+        expect(roms).toMatch(
+          new RegExp(`size=0x010000 mem=rom name="${at('bi,os.bin').replace(/[.]/g, '\\.')}"`),
+        );
+      } finally {
+        hmp.close();
+      }
+    } finally {
+      await qmp.close();
+      await q.kill();
+    }
+  });
+
+  it('incoming exec: QEMU runs the command through the shell and reads the stream from it', async () => {
+    // The command writes a marker, then a line that is not a migration stream: QEMU runs it once
+    // started, reads that line and gives up. (An empty stream would leave QEMU waiting: a pipe at EOF
+    // never becomes readable.) The marker proves the command reached the shell byte for byte.
+    const marker = at('incoming,marker');
+    const command = `echo 'ran, as given' > '${marker}'; echo not-a-stream`;
+    const { argv } = encodeQemuArgv({
+      machine: { type: 'q35' },
+      incoming: { migrationType: 'exec', exec: command },
+    });
+    expect(argv.slice(-3)).toEqual(['-S', '-incoming', `exec:${command}`]);
+    // QEMU may exit before or after its QMP socket answers: take its stderr either way
+    const stderr = await spawnQemu({ machine: null, args: argv }).then(
+      async (q) => {
+        const exit = await q.exited;
+        expect(exit.code).toBe(1);
+        const text = q.stderr();
+        await q.kill();
+        return text;
+      },
+      (e: unknown) => (e as Error).message,
+    );
+    expect(readFileSync(marker, 'utf8')).toBe('ran, as given\n');
+    expect(stderr).toMatch(/Not a migration stream/);
+    expect(stderr).toMatch(/load of migration failed/);
+    expect(stderr).not.toMatch(SYNTAX);
+  });
+});
+
 describe('microvm / mmio', () => {
   it('starts with virtio-*-device transports and a file-backed, shared memory backend', async () => {
     const { q, qmp, argv } = await start({
@@ -453,10 +651,6 @@ describe('direct kernel boot', () => {
   });
 });
 
-/** Messages QEMU prints when it cannot parse an option: none of these may appear. */
-const SYNTAX =
-  /Invalid parameter|Property '[^']*' not found|expects|Could not parse|Parameter '[^']*' is missing|Duplicate ID|invalid option/;
-
 describe('devices that need host resources fail on the resource, not the syntax', () => {
   const cases: Array<[string, () => QemuConfig, RegExp, string?]> = [
     [
@@ -601,5 +795,97 @@ describe('devices that need host resources fail on the resource, not the syntax'
       (e: unknown) => e as Error,
     );
     expect(err?.message).toMatch(/PEF requires KVM/);
+  });
+});
+
+describe('vhost-user front ends reach the backend handshake', () => {
+  // A backend socket that accepts and hangs up: QEMU has then parsed the -device string, found the
+  // driver and its bus, set every property and failed only in realize, on the vhost-user protocol.
+  // vhost-user-net is left out: its netdev reconnects forever to a backend that hangs up.
+  let server: Server;
+  let socketPath: string;
+  beforeAll(async () => {
+    socketPath = at('vu,be=1.sock');
+    server = createServer((c) => c.destroy());
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socketPath, resolve);
+    });
+  });
+  afterAll(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  const vhostUser = (kind: 'vhost-user-scsi' | 'vhost-user-blk' | 'vhost-user-fs', extra = {}): Device =>
+    (kind === 'vhost-user-scsi'
+      ? { kind, socketPath, charDevId: 'vc0', typeDevId: 'vs0', ...extra }
+      : kind === 'vhost-user-blk'
+        ? { kind, socketPath, charDevId: 'vc0', typeDevId: 'vb0', ...extra }
+        : { kind, socketPath, charDevId: 'vc0', tag: 'shared', queueSize: 1024, ...extra }) as Device;
+
+  const cases: Array<[string, () => QemuConfig, string, string?]> = [
+    [
+      'vhost-user-scsi-pci',
+      () => ({ machine: { type: 'q35' }, devices: [vhostUser('vhost-user-scsi')] }),
+      'vhost-user-scsi-pci,id=vs0,chardev=vc0',
+    ],
+    [
+      'vhost-user-blk-pci',
+      () => ({ machine: { type: 'q35' }, devices: [vhostUser('vhost-user-blk')] }),
+      'vhost-user-blk-pci,id=vb0,chardev=vc0',
+    ],
+    [
+      'vhost-user-fs-pci',
+      () => ({ machine: { type: 'q35' }, devices: [vhostUser('vhost-user-fs')] }),
+      'vhost-user-fs-pci,chardev=vc0,tag=shared,queue-size=1024',
+    ],
+    [
+      'vhost-user-scsi on microvm (mmio)',
+      () => ({ machine: { type: 'microvm' }, devices: [vhostUser('vhost-user-scsi')] }),
+      'vhost-user-scsi,id=vs0,chardev=vc0',
+    ],
+    [
+      'vhost-user-blk on microvm (mmio)',
+      () => ({ machine: { type: 'microvm' }, devices: [vhostUser('vhost-user-blk')] }),
+      'vhost-user-blk,id=vb0,chardev=vc0',
+    ],
+    [
+      'vhost-user-fs on microvm (mmio)',
+      () => ({ machine: { type: 'microvm' }, devices: [vhostUser('vhost-user-fs')] }),
+      'vhost-user-fs-device,chardev=vc0,tag=shared,queue-size=1024',
+    ],
+    [
+      'vhost-user-fs on s390x (ccw, iommu_platform, devno)',
+      () => ({
+        arch: 's390x',
+        machine: { type: 's390-ccw-virtio' },
+        knobs: { iommuPlatform: true },
+        devices: [vhostUser('vhost-user-fs', { devno: 'fe.0.0009' })],
+      }),
+      'vhost-user-fs-ccw,chardev=vc0,tag=shared,queue-size=1024,iommu_platform=on,devno=fe.0.0009',
+      'qemu-system-s390x',
+    ],
+  ];
+
+  it.each(cases)('%s', async (_name, config, device, binary) => {
+    const { argv } = encodeQemuArgv(config());
+    expect(argv).toContain(device);
+    const err = await spawnQemu({
+      machine: null,
+      args: argv,
+      ...(binary === undefined ? {} : { binary, accel: 'tcg' as const }),
+    }).then(
+      async (q) => {
+        await q.kill();
+        return undefined;
+      },
+      (e: unknown) => e as Error,
+    );
+    expect(err, 'QEMU should have refused to start').toBeInstanceOf(Error);
+    const stderr = err!.message.split('\n').slice(1).join('\n');
+    // QEMU names the -device option it was realizing, exactly as encoded
+    expect(stderr).toContain(`-device ${device}: `);
+    expect(stderr).toMatch(/vhost_backend_init failed: Protocol error/);
+    expect(stderr).not.toMatch(SYNTAX);
   });
 });

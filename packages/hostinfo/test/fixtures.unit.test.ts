@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
@@ -73,5 +75,54 @@ describe('readHostInfo against each fixture tree', () => {
     expect(bad.accel.invalidOverride).toBe('xen');
     expect(bad.warnings.map((w) => w.code)).toEqual(['HOSTINFO_BAD_ACCEL']);
     expect(runHostChecks(bad).ok).toBe(false);
+  });
+});
+
+describe('AMD-V (svm) detection, through the same readHostInfo path as vmx', () => {
+  const roots = (proc: string) => ({
+    procRoot: proc,
+    sysRoot: fx('sys', 'amd64-epyc'),
+    devRoot: fx('dev', 'amd64-baremetal'),
+    env: {},
+    qemu: false,
+  });
+
+  it('a bare-metal EPYC with svm: virtualization svm, the check passes as AMD-V', async () => {
+    const info = await readHostInfo(roots(fx('proc', 'amd64-epyc')));
+    expect(info.cpu).toMatchObject({ vendor: 'AuthenticAMD', virtualization: 'svm' });
+    // exact tokens: "svm_lock" is there too, and "hypervisor" is not
+    expect(info.cpu?.flags).toEqual(expect.arrayContaining(['svm', 'svm_lock', 'npt']));
+    expect(info.cpu?.flags).not.toContain('vmx');
+    expect(info.nested).toMatchObject({ nested: false, method: 'cpuinfo-flags' });
+    expect(runHostChecks(info).checks.find((c) => c.id === 'virt-extensions')).toMatchObject({
+      status: 'pass',
+      detail: 'AMD-V (svm)',
+    });
+  });
+
+  it('the same EPYC with SVM disabled in firmware (no vmx, no svm): null, and the check says why', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hostinfo-nosvm-'));
+    try {
+      cpSync(fx('proc', 'amd64-epyc'), dir, { recursive: true });
+      const cpuinfo = readFileSync(join(dir, 'cpuinfo'), 'utf8');
+      const stripped = cpuinfo.replaceAll(' svm ', ' ');
+      expect(stripped).not.toBe(cpuinfo);
+      writeFileSync(join(dir, 'cpuinfo'), stripped);
+      const info = await readHostInfo(roots(dir));
+      expect(info.cpu?.flags).toContain('svm_lock'); // a flag that merely starts with "svm" is not svm
+      expect(info.cpu?.flags).not.toContain('svm');
+      expect(info.cpu?.virtualization).toBeNull();
+      expect(info.nested.nested).toBe(false);
+      expect(info.warnings).toEqual([]);
+      expect(runHostChecks(info).checks.find((c) => c.id === 'virt-extensions')).toEqual({
+        id: 'virt-extensions',
+        title: 'CPU virtualization extensions',
+        status: 'warn',
+        detail: `no vmx or svm flag in /proc/cpuinfo; ${fx('dev', 'amd64-baremetal')}/kvm exists anyway`,
+        fix: 'enable VT-x / AMD-V (SVM) in the firmware setup',
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

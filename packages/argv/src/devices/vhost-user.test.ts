@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeDevice } from '../encode.js';
+import { encodeDevice, encodeQemuArgv } from '../encode.js';
 
 describe('vhost-user', () => {
   it('net (govmm parity, vhostforce=on instead of the deprecated bare flag)', () => {
@@ -32,6 +32,122 @@ describe('vhost-user', () => {
       'vhost-user-blk-pci,chardev=c3',
     ]);
   });
+  describe('net, scsi and blk on ccw and mmio', () => {
+    const net = {
+      kind: 'vhost-user-net',
+      socketPath: '/run/vu,net.sock',
+      charDevId: 'char1',
+      typeDevId: 'net1',
+      address: '02:00:00:00:00:01',
+    } as const;
+    const scsi = {
+      kind: 'vhost-user-scsi',
+      socketPath: '/run/vu.scsi',
+      charDevId: 'c2',
+      typeDevId: 'scsi1',
+    } as const;
+    const blk = {
+      kind: 'vhost-user-blk',
+      socketPath: '/run/vu.blk',
+      charDevId: 'c3',
+      typeDevId: 'blk1',
+    } as const;
+    const s390 = { arch: 's390x' } as const;
+
+    it('net on ccw: virtio-net-ccw with iommu_platform (knob) and devno (when set), unlike govmm', () => {
+      expect(encodeDevice({ ...net, devno: 'fe.0.0007' }, { ...s390, iommuPlatform: true }).argv).toEqual([
+        '-chardev',
+        'socket,id=char1,path=/run/vu,,net.sock',
+        '-netdev',
+        'type=vhost-user,id=net1,chardev=char1,vhostforce=on',
+        '-device',
+        'virtio-net-ccw,netdev=net1,mac=02:00:00:00:00:01,iommu_platform=on,devno=fe.0.0007',
+      ]);
+      // without the knob and without devno the device string is govmm's
+      expect(encodeDevice(net, s390).argv).toEqual([
+        '-chardev',
+        'socket,id=char1,path=/run/vu,,net.sock',
+        '-netdev',
+        'type=vhost-user,id=net1,chardev=char1,vhostforce=on',
+        '-device',
+        'virtio-net-ccw,netdev=net1,mac=02:00:00:00:00:01',
+      ]);
+      // an explicit transport wins over the machine's default
+      expect(encodeDevice({ ...net, transport: 'ccw' }).argv[5]).toBe(
+        'virtio-net-ccw,netdev=net1,mac=02:00:00:00:00:01',
+      );
+    });
+
+    it('net on mmio: virtio-net-device, no iommu_platform or devno', () => {
+      expect(encodeDevice(net, { machineType: 'microvm', iommuPlatform: true }).argv).toEqual([
+        '-chardev',
+        'socket,id=char1,path=/run/vu,,net.sock',
+        '-netdev',
+        'type=vhost-user,id=net1,chardev=char1,vhostforce=on',
+        '-device',
+        'virtio-net-device,netdev=net1,mac=02:00:00:00:00:01',
+      ]);
+      expect(() => encodeDevice({ ...net, devno: 'fe.0.0001' }, { machineType: 'microvm' })).toThrow(
+        expect.objectContaining({ code: 'ARGV_INVALID_DEVICE', path: 'devno' }),
+      );
+      expect(() => encodeDevice({ ...net, romfile: 'r.rom' }, { machineType: 'microvm' })).toThrow(
+        expect.objectContaining({ code: 'ARGV_INVALID_DEVICE', path: 'romfile' }),
+      );
+    });
+
+    it('scsi and blk on mmio: the bare virtio-bus devices vhost-user-scsi / vhost-user-blk', () => {
+      expect(encodeDevice(scsi, { machineType: 'microvm' }).argv).toEqual([
+        '-chardev',
+        'socket,id=c2,path=/run/vu.scsi',
+        '-device',
+        'vhost-user-scsi,id=scsi1,chardev=c2',
+      ]);
+      expect(encodeDevice(blk, { machineType: 'microvm' }).argv).toEqual([
+        '-chardev',
+        'socket,id=c3,path=/run/vu.blk',
+        '-device',
+        'vhost-user-blk,id=blk1,chardev=c3',
+      ]);
+      expect(encodeDevice({ ...blk, typeDevId: undefined, transport: 'mmio' }).argv).toEqual([
+        '-chardev',
+        'socket,id=c3,path=/run/vu.blk',
+        '-device',
+        'vhost-user-blk,chardev=c3',
+      ]);
+    });
+
+    it.each([
+      ['vhost-user-scsi', scsi],
+      ['vhost-user-blk', blk],
+    ] as const)('%s on ccw is refused: QEMU has no %s-ccw', (kind, dev) => {
+      const refusal = expect.objectContaining({
+        name: 'ArgvError',
+        code: 'ARGV_INVALID_DEVICE',
+        path: 'transport',
+        kind,
+        message: `transport (${kind}): QEMU has no ${kind}-ccw device: ${kind} needs the pci or mmio transport`,
+      });
+      // the s390x default transport, an explicit one, and with a devno (which ccw alone would take)
+      expect(() => encodeDevice(dev, s390)).toThrow(refusal);
+      expect(() => encodeDevice({ ...dev, transport: 'ccw' })).toThrow(refusal);
+      expect(() => encodeDevice({ ...dev, devno: 'fe.0.0001' }, { ...s390, iommuPlatform: true })).toThrow(
+        refusal,
+      );
+      // in a whole config the path names the device
+      expect(() =>
+        encodeQemuArgv({ arch: 's390x', machine: { type: 's390-ccw-virtio' }, devices: [dev] }),
+      ).toThrow(
+        expect.objectContaining({
+          code: 'ARGV_INVALID_DEVICE',
+          path: 'devices[0].transport',
+          deviceIndex: 0,
+        }),
+      );
+      // on s390x, pci is still there for whoever asks for it
+      expect(encodeDevice({ ...dev, transport: 'pci' }, s390).argv[3]).toMatch(new RegExp(`^${kind}-pci,`));
+    });
+  });
+
   it('fs on pci and ccw', () => {
     const fs = {
       kind: 'vhost-user-fs',

@@ -9,6 +9,7 @@ import {
   ccwProps,
   resolveTransport,
   romfileProp,
+  type Transport,
   type TransportFields,
   transportFields,
   virtioDriverName,
@@ -35,7 +36,7 @@ export const vhostUserNetSchema = z.strictObject({
 /** Config of a vhost-user network device. */
 export type VhostUserNetConfig = z.infer<typeof vhostUserNetSchema>;
 
-/** vhost-user SCSI backend (e.g. SPDK). */
+/** vhost-user SCSI backend (e.g. SPDK). pci or mmio only: QEMU has no vhost-user-scsi-ccw. */
 export const vhostUserScsiSchema = z.strictObject({
   kind: z.literal('vhost-user-scsi'),
   ...common,
@@ -45,7 +46,10 @@ export const vhostUserScsiSchema = z.strictObject({
 /** Config of a vhost-user SCSI device. */
 export type VhostUserScsiConfig = z.infer<typeof vhostUserScsiSchema>;
 
-/** vhost-user block backend (e.g. SPDK, qemu-storage-daemon). */
+/**
+ * vhost-user block backend (e.g. SPDK, qemu-storage-daemon). pci or mmio only: QEMU has no
+ * vhost-user-blk-ccw.
+ */
 export const vhostUserBlkSchema = z.strictObject({
   kind: z.literal('vhost-user-blk'),
   ...common,
@@ -93,7 +97,23 @@ function noDisableModern(d: TransportFields, ctx: EncodeContext): void {
 }
 
 /**
- * `-chardev socket,id=C,path=S -netdev type=vhost-user,id=N,chardev=C,vhostforce=on -device virtio-net-<t>,netdev=N,mac=M[,romfile]`.
+ * Driver of the vhost-user SCSI and block front ends, which QEMU 7.2 builds for PCI and
+ * as a bare virtio-bus device only: `vhost-user-blk-pci` on pci, `vhost-user-blk` on mmio (there is no
+ * `vhost-user-blk-device`), and no `-ccw` variant at all, so ccw is refused (govmm writes the missing
+ * `-ccw`/`-device` names, which QEMU rejects as "not a valid device model name").
+ * @throws {ArgvError} `ARGV_INVALID_DEVICE` at `transport` on ccw.
+ */
+function noCcwDriver(base: 'vhost-user-scsi' | 'vhost-user-blk', t: Transport, ctx: EncodeContext): string {
+  if (t === 'ccw') {
+    ctx.fail('transport', `QEMU has no ${base}-ccw device: ${base} needs the pci or mmio transport`);
+  }
+  return t === 'mmio' ? base : virtioDriverName(base, t);
+}
+
+/**
+ * `-chardev socket,id=C,path=S -netdev type=vhost-user,id=N,chardev=C,vhostforce=on -device virtio-net-<t>,netdev=N,mac=M[,romfile][,iommu_platform=on][,devno=D]`.
+ * On ccw, `iommu_platform=on` (with `knobs.iommuPlatform`) and `devno` are written as for every other
+ * virtio-net-ccw (govmm writes neither for vhost-user net).
  * @throws {ArgvError} `ARGV_INVALID_DEVICE` for a field that does not apply to the resolved transport.
  */
 export function encodeVhostUserNet(d: VhostUserNetConfig, ctx: EncodeContext): string[] {
@@ -119,8 +139,9 @@ export function encodeVhostUserNet(d: VhostUserNetConfig, ctx: EncodeContext): s
 }
 
 /**
- * `-chardev socket,... -device vhost-user-scsi-<t>,id=ID,chardev=C[,romfile]`.
- * @throws {ArgvError} `ARGV_INVALID_DEVICE` for a field that does not apply to the resolved transport.
+ * `-chardev socket,... -device vhost-user-scsi-pci|vhost-user-scsi,id=ID,chardev=C[,romfile]` (pci / mmio).
+ * @throws {ArgvError} `ARGV_INVALID_DEVICE` on ccw (QEMU has no vhost-user-scsi-ccw) and for a field that
+ *   does not apply to the resolved transport.
  */
 export function encodeVhostUserScsi(d: VhostUserScsiConfig, ctx: EncodeContext): string[] {
   const t = resolveTransport(d, ctx);
@@ -128,19 +149,20 @@ export function encodeVhostUserScsi(d: VhostUserScsiConfig, ctx: EncodeContext):
   return [
     ...chardev(d),
     '-device',
-    buildOptions(virtioDriverName('vhost-user-scsi', t), [
+    buildOptions(noCcwDriver('vhost-user-scsi', t, ctx), [
       ['id', d.typeDevId],
       ['chardev', d.charDevId],
       romfileProp(t, d),
-      ...ccwProps(t, d, ctx, true),
     ]),
   ];
 }
 
 /**
- * `-chardev socket,... -device vhost-user-blk-<t>[,id=ID],chardev=C[,romfile]`. govmm also writes
- * `logical_block_size=4096,size=512M`, properties vhost-user-blk does not have (QEMU 7.2 rejects them).
- * @throws {ArgvError} `ARGV_INVALID_DEVICE` for a field that does not apply to the resolved transport.
+ * `-chardev socket,... -device vhost-user-blk-pci|vhost-user-blk[,id=ID],chardev=C[,romfile]` (pci / mmio).
+ * govmm also writes `logical_block_size=4096,size=512M`, properties vhost-user-blk does not have (QEMU
+ * 7.2 rejects them).
+ * @throws {ArgvError} `ARGV_INVALID_DEVICE` on ccw (QEMU has no vhost-user-blk-ccw) and for a field that
+ *   does not apply to the resolved transport.
  */
 export function encodeVhostUserBlk(d: VhostUserBlkConfig, ctx: EncodeContext): string[] {
   const t = resolveTransport(d, ctx);
@@ -148,11 +170,10 @@ export function encodeVhostUserBlk(d: VhostUserBlkConfig, ctx: EncodeContext): s
   return [
     ...chardev(d),
     '-device',
-    buildOptions(virtioDriverName('vhost-user-blk', t), [
+    buildOptions(noCcwDriver('vhost-user-blk', t, ctx), [
       d.typeDevId !== undefined && ['id', d.typeDevId],
       ['chardev', d.charDevId],
       romfileProp(t, d),
-      ...ccwProps(t, d, ctx, false),
     ]),
   ];
 }
