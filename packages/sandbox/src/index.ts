@@ -102,6 +102,8 @@ export {
   sandboxPaths,
 } from './paths.js';
 export {
+  checkDeviceId,
+  DEVICE_ID_MAX_LENGTH,
   DEVICE_ID_PATTERN,
   QemuHypervisor,
   type QemuHypervisorOptions,

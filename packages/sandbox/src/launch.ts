@@ -6,7 +6,7 @@
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { ArgvError, encodeQemuArgv, type QemuConfig } from '@vmm/argv';
 import { execa, type Options, type ResultPromise } from 'execa';
-import { SandboxConfigError, SandboxError } from './errors.js';
+import { abortError, SandboxConfigError, SandboxError } from './errors.js';
 
 /** Default QEMU binary (amd64). */
 export const DEFAULT_QEMU_PATH = '/usr/bin/qemu-system-x86_64';
@@ -20,7 +20,10 @@ export interface LaunchQemuOptions {
    * @default []
    */
   fds?: readonly number[];
-  /** Aborting it SIGKILLs QEMU. */
+  /**
+   * Aborting it SIGKILLs QEMU (`exited` then resolves with `signal: 'SIGKILL'`). Already aborted:
+   * nothing is spawned (`SANDBOX_ABORTED`).
+   */
   signal?: AbortSignal;
   /** Append QEMU's stderr to this file (else it is kept in memory, last 64 KiB). @default none */
   stderrPath?: string;
@@ -85,7 +88,7 @@ export function fileTail(path: string, n = 10): string[] {
  *
  * @throws {SandboxConfigError} `SANDBOX_INVALID_CONFIG` when @vmm/argv refuses the config (its issue
  *   paths prefixed with `qemuConfig.`); {@link SandboxError} `SANDBOX_START_FAILED` when the binary
- *   cannot be spawned.
+ *   cannot be spawned, `SANDBOX_ABORTED` when `options.signal` is already aborted.
  */
 export async function launchQemu(config: QemuConfig, options: LaunchQemuOptions = {}): Promise<LaunchedQemu> {
   let encoded: { argv: string[]; fds: number[] };
@@ -121,8 +124,10 @@ export async function launchQemu(config: QemuConfig, options: LaunchQemuOptions 
 }
 
 /**
- * Spawn QEMU with a ready argv (what {@link launchQemu} does after encoding).
- * @throws {SandboxError} `SANDBOX_START_FAILED`.
+ * Spawn QEMU with a ready argv (what {@link launchQemu} does after encoding); `fds` become the
+ * child's fds 3, 4, ... in order.
+ * @throws {SandboxError} `SANDBOX_START_FAILED`; `SANDBOX_ABORTED` (nothing spawned) when
+ *   `options.signal` is already aborted.
  */
 export async function spawnQemu(
   path: string,
@@ -130,6 +135,7 @@ export async function spawnQemu(
   fds: readonly number[],
   options: Omit<LaunchQemuOptions, 'path' | 'fds'> = {},
 ): Promise<LaunchedQemu> {
+  if (options.signal?.aborted) throw abortError(options.signal, `launch ${path}`);
   let stderrFd: number | undefined;
   if (options.stderrPath !== undefined) {
     try {

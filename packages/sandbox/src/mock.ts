@@ -121,12 +121,12 @@ export class MockHypervisor implements Hypervisor {
     );
   }
 
-  /** Append a line to the console log, as a guest would print it. */
+  /** Append a line to the console log (created 0600, its directory 0700), as a guest would print it. */
   async emitConsole(line: string): Promise<void> {
     if (this.#consoleLog === undefined)
       throw new SandboxError('SANDBOX_CONSOLE', 'mock: no consoleLog given');
-    await mkdir(dirname(this.#consoleLog), { recursive: true });
-    await appendFile(this.#consoleLog, `${line}\n`);
+    await mkdir(dirname(this.#consoleLog), { recursive: true, mode: 0o700 });
+    await appendFile(this.#consoleLog, `${line}\n`, { mode: 0o600 });
   }
 
   /** Simulate the VM process exiting on its own (a crash, or the guest powering off). */

@@ -5,9 +5,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, constants as fsConstants } from 'node:fs';
-import { type FileHandle, mkdir, open, rm, stat } from 'node:fs/promises';
+import { chmod, type FileHandle, lstat, mkdir, open, readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { encodeQemuArgv } from '@vmm/argv';
+import { encodeQemuArgv, isWellFormedId, QEMU_ID_PATTERN } from '@vmm/argv';
 import { isAvailable as fdPassingAvailable } from '@vmm/fdpass';
 import { readHostInfo } from '@vmm/hostinfo';
 import { type ArchDevices, BridgeAllocator, type QemuArch, scsiIdLun } from '@vmm/qemu-arch';
@@ -57,8 +58,39 @@ import type { SandboxPaths } from './paths.js';
 import { composeQemu, type HostFacts, sandboxArch } from './qemu-compose.js';
 import type { SandboxStatus } from './state.js';
 
-/** Device ids: QEMU ids short enough that `drive-<id>` fits QEMU's 31-character node names. */
-export const DEVICE_ID_PATTERN: RegExp = /^[A-Za-z][A-Za-z0-9_.-]{0,24}$/;
+/** A MAC address as QEMU's `mac=` property parses it: six hex pairs separated by `:`. */
+const MAC_PATTERN = /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/;
+
+/** The ids vCPU hotplug gives its `cpu-<n>` devices; no other device may take one. */
+const VCPU_ID_PATTERN = /^cpu-\d+$/;
+
+/** Longest hotplug device id: `drive-<id>` must fit QEMU's 31-character block node names. */
+export const DEVICE_ID_MAX_LENGTH = 25;
+
+/**
+ * Device ids: @vmm/argv's QEMU id rule (`QEMU_ID_PATTERN`: a letter, then letters, digits, `-`, `.`
+ * and `_`) capped at {@link DEVICE_ID_MAX_LENGTH} characters. {@link checkDeviceId} applies it.
+ */
+export const DEVICE_ID_PATTERN: RegExp = new RegExp(
+  `(?=^.{1,${DEVICE_ID_MAX_LENGTH}}$)${QEMU_ID_PATTERN.source}`,
+);
+
+/**
+ * Check a hotplug device id: @vmm/argv's `isWellFormedId` (QEMU's `id_wellformed()`) and at most
+ * {@link DEVICE_ID_MAX_LENGTH} characters. Nothing with a comma, `=`, a space or a leading digit
+ * reaches QEMU.
+ * @throws {SandboxError} `SANDBOX_INVALID_CONFIG` (path `device.id`).
+ */
+export function checkDeviceId(id: unknown): string {
+  if (typeof id !== 'string' || !isWellFormedId(id) || id.length > DEVICE_ID_MAX_LENGTH) {
+    throw new SandboxError(
+      'SANDBOX_INVALID_CONFIG',
+      `device.id: ${JSON.stringify(id) ?? String(id)} is not a valid device id (QEMU id rules: a letter, then letters, digits, "-", "." and "_"; at most ${DEVICE_ID_MAX_LENGTH} characters)`,
+      { path: 'device.id' },
+    );
+  }
+  return id;
+}
 
 const deviceRecordSchema = z.strictObject({
   id: z.string(),
@@ -399,6 +431,10 @@ export class QemuHypervisor implements Hypervisor {
     await mkdir(this.paths.runDir, { recursive: true, mode: 0o700 });
     if (this.paths.socketDir !== this.paths.runDir)
       await mkdir(this.paths.socketDir, { recursive: true, mode: 0o700 });
+    // QEMU creates the chardev log (and the `-D` log) with 0666 & ~umask; it keeps the mode of a
+    // file that already exists, so create them 0600 first.
+    await createPrivateFile(this.paths.consoleLog);
+    if (this.config.debug) await createPrivateFile(this.paths.log);
     const child = await spawnQemu(this.#state.qemuPath, this.#state.argv, [], {
       stderrPath: this.paths.stderr,
       detached: this.#detached,
@@ -457,9 +493,12 @@ export class QemuHypervisor implements Hypervisor {
         this.#restoreFrom = undefined;
       }
       await client.execute('query-status', undefined, { timeout: timeoutMs });
+      await restrictSockets(this.paths.socketDir);
     } catch (err) {
       if (SandboxError.is(err)) throw err;
-      if (!this.#alive()) throw await this.#exitError('QEMU exited before it was ready', err);
+      // A refused or dropped connection is often QEMU dying: its exit may not have been seen yet.
+      if (await this.#exitsWithin(READY_EXIT_GRACE_MS))
+        throw await this.#exitError('QEMU exited before it was ready', err);
       if (options.signal?.aborted) throw abortError(options.signal, 'waitReady');
       throw new SandboxError(
         'SANDBOX_READY_TIMEOUT',
@@ -489,6 +528,16 @@ export class QemuHypervisor implements Hypervisor {
         },
       );
     }
+  }
+
+  /**
+   * True when QEMU has exited or exits within `ms`. A QEMU that `/proc` already shows as a zombie (or
+   * gone) has exited even if this process has not yet seen its exit: then the exit is waited for.
+   */
+  async #exitsWithin(ms: number): Promise<boolean> {
+    if (!this.#alive()) return true;
+    const dead = this.#pid !== undefined && !isProcessAlive(this.#pid, this.#pidStart);
+    return this.#waitGone(dead ? 5_000 : ms);
   }
 
   async #exitError(message: string, cause?: unknown): Promise<SandboxError> {
@@ -529,8 +578,7 @@ export class QemuHypervisor implements Hypervisor {
       return await fn(client);
     } catch (err) {
       if (SandboxError.is(err)) throw err;
-      await sleep(20);
-      if (!this.#alive()) throw await this.#exitError(`${what}: QEMU exited`, err);
+      if (await this.#exitsWithin(20)) throw await this.#exitError(`${what}: QEMU exited`, err);
       if (options.signal?.aborted) throw abortError(options.signal, what);
       throw new SandboxError(code, `${what}: ${(err as Error).message}`, { cause: err, sandboxId: this.id });
     } finally {
@@ -711,21 +759,23 @@ export class QemuHypervisor implements Hypervisor {
 
   /**
    * Hotplug a device; whatever was added is rolled back on failure.
-   * @throws {SandboxError} `SANDBOX_HOTPLUG_FAILED`, `SANDBOX_UNSUPPORTED`, `SANDBOX_INVALID_CONFIG`,
-   *   `SANDBOX_EXISTS` (id in use), `SANDBOX_HYPERVISOR_EXITED`.
+   * @throws {SandboxError} `SANDBOX_INVALID_CONFIG` (path `device.id`, see {@link checkDeviceId};
+   *   checked before anything else), `SANDBOX_HOTPLUG_FAILED`, `SANDBOX_UNSUPPORTED`,
+   *   `SANDBOX_INVALID_STATE`, `SANDBOX_EXISTS` (id in use), `SANDBOX_HYPERVISOR_EXITED`.
    */
   async hotplugAdd(device: HotplugDevice, options: OperationOptions = {}): Promise<HotplugResult> {
-    await this.#mustRun('hotplug');
-    const id = device.kind === 'memory' ? (device.id ?? `dimm${this.#state.nextMemSlot}`) : device.id;
-    if (!DEVICE_ID_PATTERN.test(id)) {
+    // The id is checked first, before the VM's state and before any QMP connection.
+    const id = checkDeviceId(
+      device.kind === 'memory' ? (device.id ?? `dimm${this.#state.nextMemSlot}`) : device.id,
+    );
+    if (VCPU_ID_PATTERN.test(id)) {
       throw new SandboxError(
         'SANDBOX_INVALID_CONFIG',
-        `device.id: ${JSON.stringify(id)} must match ${DEVICE_ID_PATTERN}`,
-        {
-          path: 'device.id',
-        },
+        `device.id: ${JSON.stringify(id)} is reserved for hotplugged vCPUs (cpu-<n>)`,
+        { path: 'device.id' },
       );
     }
+    await this.#mustRun('hotplug');
     if (this.#state.devices.some((d) => d.id === id) || this.#state.vcpus.includes(id)) {
       throw new SandboxError('SANDBOX_EXISTS', `device ${id} is already plugged into ${this.id}`, {
         path: 'device.id',
@@ -1026,6 +1076,13 @@ export class QemuHypervisor implements Hypervisor {
       throw new SandboxError('SANDBOX_INVALID_CONFIG', 'device.tapFds: at least one tap fd is needed', {
         path: 'device.tapFds',
       });
+    }
+    if (device.mac !== undefined && !MAC_PATTERN.test(device.mac)) {
+      throw new SandboxError(
+        'SANDBOX_INVALID_CONFIG',
+        `device.mac: ${JSON.stringify(device.mac)} is not a MAC address (six hex pairs separated by ":")`,
+        { path: 'device.mac' },
+      );
     }
     const id = device.id;
     const netdev = `netdev-${id}`;
@@ -1346,6 +1403,12 @@ async function unplugCpu(q: QmpClient, cpuId: string, timeoutMs: number): Promis
   }
 }
 
+/**
+ * How long `waitReady` waits for QEMU's exit after a failed QMP connection before it reports a
+ * timeout rather than an exit (QEMU closes its sockets a moment before its exit status is seen).
+ */
+const READY_EXIT_GRACE_MS = 250;
+
 /** How often {@link connectPolling} retries while QEMU has not yet created its QMP socket. */
 export const QMP_POLL_INTERVAL_MS = 10;
 
@@ -1377,6 +1440,40 @@ export async function connectPolling(
       }
       await sleep(QMP_POLL_INTERVAL_MS, undefined, options.signal ? { signal: options.signal } : {});
     }
+  }
+}
+
+/**
+ * Create `path` (or keep it) as a private file: mode 0600 whatever the umask, never through a
+ * symlink. For files QEMU opens itself and would otherwise create with a umask-derived mode.
+ * @throws {SandboxError} `SANDBOX_START_FAILED`.
+ */
+async function createPrivateFile(path: string): Promise<void> {
+  const { O_WRONLY, O_CREAT, O_APPEND, O_NOFOLLOW } = fsConstants;
+  try {
+    const fh = await open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0o600);
+    try {
+      await fh.chmod(0o600);
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    throw new SandboxError('SANDBOX_START_FAILED', `cannot create ${path}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}
+
+/**
+ * Make the unix sockets QEMU bound in `dir` (QMP, console) 0600: `bind()` gives them
+ * 0777 & ~umask. The 0700 directory keeps other users out meanwhile; this is defence in depth.
+ */
+async function restrictSockets(dir: string): Promise<void> {
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const path = join(dir, name);
+    const st = await lstat(path).catch(() => undefined);
+    if (st?.isSocket() === true && (st.mode & 0o777) !== 0o600)
+      await chmod(path, 0o600).catch(() => undefined);
   }
 }
 

@@ -33,7 +33,7 @@ import {
 } from './paths.js';
 import { QemuHypervisor } from './qemu.js';
 import type { HostFacts } from './qemu-compose.js';
-import { findOrphanQemu, type OrphanQemu, recoverAfterCrash } from './recovery.js';
+import { findOrphanQemu, killOrphanQemu, type OrphanQemu, recoverAfterCrash } from './recovery.js';
 import { type SandboxState, type SandboxStatus, STATE_SCHEMA_VERSION, StateStore } from './state.js';
 
 /** Options of {@link Sandbox.create}. */
@@ -346,12 +346,24 @@ export class Sandbox {
   }
 
   /**
-   * Stop the VM (idempotent) and remove the sandbox: no process, socket or directory is left.
-   * @throws {SandboxError} `SANDBOX_STOP_FAILED`.
+   * Stop the VM (idempotent) and remove the sandbox: no process, socket or directory is left. An
+   * orphan QEMU (one `list()` reports in `orphan`: running for this sandbox but never recorded) is
+   * killed too.
+   * @throws {SandboxError} `SANDBOX_STOP_FAILED` (QEMU or an orphan survived SIGKILL).
    */
   async stop(options: StopOptions = {}): Promise<StopResult> {
     const stop = async (): Promise<StopResult> => {
       const r = await this.hypervisor.stop(options);
+      // A QEMU the state never recorded (its manager died between the spawn and the state write, or
+      // it was launched by hand from the recorded argv) is an orphan: kill it before its files go.
+      if (this.#state.pid === null) {
+        const orphan = findOrphanQemu({ pid: null, pidStartTime: null, status: 'stopped' }, this.paths);
+        if (orphan !== undefined && !(await killOrphanQemu(orphan))) {
+          throw new SandboxError('SANDBOX_STOP_FAILED', `orphan QEMU (pid ${orphan.pid}) survived SIGKILL`, {
+            sandboxId: this.id,
+          });
+        }
+      }
       await this.hypervisor.cleanup();
       await this.#store.remove(this.id);
       return r;

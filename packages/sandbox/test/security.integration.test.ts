@@ -1,19 +1,20 @@
 /**
- * Security (issue 8): private state (dirs 0700, state files 0600), sockets and files unreachable by
+ * Security (issue 8): private state whatever the umask (dirs 0700; every file vmm or QEMU creates in
+ * them 0600: state, lock, temp files, console log, pid file, stderr, sockets), sockets and files unreachable by
  * another user (checked as `nobody` through setpriv), no shell anywhere in the spawn path (source
  * scan and a runtime spy on child_process.spawn), no `exec:` migration URI (QEMU runs those through
  * /bin/sh; source scan and a spy on every QMP frame written during save and restore), validated ids,
  * and no file opened outside the state directory through a planted symlink.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { existsSync, lstatSync, type PathLike, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmod, lstat, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { Socket } from 'node:net';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { makeTempDir, type TempDir } from '@vmm/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type HypervisorConfig, Sandbox } from '../src/index.js';
+import { acquireLock, type HypervisorConfig, type MockHypervisor, Sandbox } from '../src/index.js';
 import { accel } from './helpers.js';
 import { lightConfig } from './i8-util.js';
 
@@ -34,36 +35,156 @@ afterAll(async () => {
 
 const mode = (p: string): number => statSync(p).mode & 0o777;
 
+/** A file or directory vmm moved into place (`rename`, `link`), with its mode just before. */
+interface Staged {
+  path: string;
+  mode: number;
+  dir: boolean;
+}
+
+/**
+ * Record, in `seen`, the mode of every file or directory under `root` that is renamed or linked
+ * somewhere through `node:fs/promises` (how vmm puts temp files into place), just before the move.
+ * Returns the function that removes the spy.
+ */
+function spyStaging(root: string, seen: Staged[]): () => void {
+  const require = createRequire(import.meta.url);
+  const fsp = require('node:fs/promises') as typeof import('node:fs/promises');
+  const { rename, link } = fsp;
+  const record = async (from: PathLike): Promise<void> => {
+    const path = String(from);
+    if (!path.startsWith(`${root}/`)) return;
+    const st = await lstat(path).catch(() => undefined);
+    if (st !== undefined) seen.push({ path, mode: st.mode & 0o777, dir: st.isDirectory() });
+  };
+  fsp.rename = (async (from: PathLike, to: PathLike) => {
+    await record(from);
+    return rename(from, to);
+  }) as typeof fsp.rename;
+  fsp.link = (async (from: PathLike, to: PathLike) => {
+    await record(from);
+    return link(from, to);
+  }) as typeof fsp.link;
+  syncBuiltinESMExports();
+  return () => {
+    fsp.rename = rename;
+    fsp.link = link;
+    syncBuiltinESMExports();
+  };
+}
+
 describe('permissions', () => {
   // A world-traversable parent, so that only vmm's own modes stand between `nobody` and the files.
   let open: string;
   let sb: Sandbox;
+  let mock: Sandbox;
+  let savedUmask: number;
+  const staged: Staged[] = [];
+  let unspy: () => void = () => undefined;
 
   beforeAll(async () => {
     open = await mkdtemp('/tmp/vmm-i8s-open-');
     await chmod(open, 0o755);
+    // The most permissive umask a caller can have (QEMU inherits it): every mode checked below is
+    // set by vmm itself, not by a friendly umask.
+    savedUmask = process.umask(0);
+    unspy = spyStaging(open, staged);
     sb = await Sandbox.create(config, { stateDir: join(open, 'state'), host: { accel: hostAccel } });
     await sb.start();
+    await sb.pause();
+    await sb.resume();
+    mock = await Sandbox.create(config, { stateDir: join(open, 'mock'), hypervisor: 'mock' });
+    await mock.start();
+    await (mock.hypervisor as MockHypervisor).emitConsole('hello from the mock');
   });
 
   afterAll(async () => {
+    unspy();
+    if (savedUmask !== undefined) process.umask(savedUmask);
     await sb?.stop({ graceMs: 1_000 }).catch(() => undefined);
+    await mock?.stop().catch(() => undefined);
     await rm(open, { recursive: true, force: true });
   });
 
-  it('state and run directories are 0700, the state file 0600, and nothing inside is open to others', () => {
+  it('the state, run and socket directories are 0700', () => {
+    expect(process.umask()).toBe(0);
     expect(mode(sb.stateDir)).toBe(0o700);
     expect(mode(sb.paths.runDir)).toBe(0o700);
-    expect(mode(sb.paths.state)).toBe(0o600);
-    expect(mode(sb.paths.stderr)).toBe(0o600);
+    expect(mode(sb.paths.socketDir)).toBe(0o700);
+    expect(mode(mock.paths.runDir)).toBe(0o700);
+  });
+
+  it('every file in the run directory is 0600: state, console log, pid file, QEMU stderr, sockets', () => {
     const entries = readdirSync(sb.paths.runDir);
-    expect(entries).toEqual(expect.arrayContaining(['state.json', 'qmp.sock', 'console.sock']));
-    for (const e of entries) {
-      const m = mode(join(sb.paths.runDir, e));
-      // QEMU creates its sockets, pid file and console log under the 0700 run directory; none may be
-      // writable by others.
-      expect({ e, otherWrite: (m & 0o002) !== 0 }).toEqual({ e, otherWrite: false });
+    expect(entries).toEqual(
+      expect.arrayContaining(['state.json', 'console.log', 'pid', 'qemu.stderr', 'qmp.sock', 'console.sock']),
+    );
+    // QEMU creates the console log (chardev logfile) with 0666 & ~umask and binds its sockets with
+    // 0777 & ~umask; the pid file it makes 0600 itself.
+    const modes = Object.fromEntries(
+      entries.map((e) => {
+        const st = lstatSync(join(sb.paths.runDir, e));
+        const type = st.isSocket() ? 'socket' : st.isFile() ? 'file' : 'other';
+        return [e, { type, mode: (st.mode & 0o777).toString(8) }];
+      }),
+    );
+    for (const e of entries) expect({ e, ...modes[e] }).toEqual({ e, type: modes[e]?.type, mode: '600' });
+    expect(Object.values(modes).filter((m) => m.type === 'other')).toEqual([]);
+  });
+
+  it("the mock's console log is 0600 too", () => {
+    expect(readdirSync(mock.paths.runDir)).toEqual(expect.arrayContaining(['state.json', 'console.log']));
+    expect(mode(mock.paths.consoleLog)).toBe(0o600);
+    expect(mode(mock.paths.state)).toBe(0o600);
+  });
+
+  it("the lock file is 0600 while an operation holds it, and so is a waiting locker's temp file", async () => {
+    const isLockTemp = (e: string): boolean => /^lock\.[0-9a-f]{16}\.tmp$/.test(e);
+    const seen = await sb.withQmpSocket(async () => {
+      const lockMode = mode(sb.paths.lock);
+      // A second locker writes its temp file, finds the lock held and waits for it.
+      const waiting = acquireLock(sb.paths.lock, { timeoutMs: 1_000, pollMs: 10 });
+      let temp: string | undefined;
+      for (let i = 0; i < 200 && temp === undefined; i++) {
+        temp = readdirSync(sb.paths.runDir).find(isLockTemp);
+        if (temp === undefined) await new Promise((r) => setTimeout(r, 5));
+      }
+      const tempMode = temp === undefined ? undefined : mode(join(sb.paths.runDir, temp));
+      await expect(waiting).rejects.toMatchObject({ code: 'SANDBOX_LOCK_TIMEOUT' });
+      return { lockMode, temp, tempMode };
+    });
+    expect(seen).toEqual({ lockMode: 0o600, temp: expect.stringMatching(/^lock\./), tempMode: 0o600 });
+    // Released: neither the lock nor the temp file is left.
+    expect(readdirSync(sb.paths.runDir).filter((e) => e === 'lock' || isLockTemp(e))).toEqual([]);
+    // And the exported lock API on its own.
+    const dir = join(open, 'lockapi');
+    await mkdir(dir, { mode: 0o700 });
+    const lock = await acquireLock(join(dir, 'lock'));
+    try {
+      expect(mode(join(dir, 'lock'))).toBe(0o600);
+      expect(readdirSync(dir)).toEqual(['lock']);
+    } finally {
+      await lock.release();
     }
+  });
+
+  it('every temp file vmm writes and then renames or links into place is 0600, every temp dir 0700', () => {
+    const files = staged.filter((x) => !x.dir);
+    const dirs = staged.filter((x) => x.dir);
+    // The state file's temp copies, the lock's temp files and the new sandbox's temp directory.
+    expect(files.map((x) => basename(x.path))).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^\.[0-9a-f]{12}\.tmp$/),
+        expect.stringMatching(/^lock\..*\.tmp$/),
+      ]),
+    );
+    expect(dirs.map((x) => basename(x.path))).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^\..+\.new$/)]),
+    );
+    for (const x of files)
+      expect({ path: x.path, mode: x.mode.toString(8) }).toEqual({ path: x.path, mode: '600' });
+    for (const x of dirs)
+      expect({ path: x.path, mode: x.mode.toString(8) }).toEqual({ path: x.path, mode: '700' });
   });
 
   it('another user (nobody) can neither connect to the sockets nor read the state or console', ({ skip }) => {

@@ -1,11 +1,9 @@
-import { findOrphanQemu, killOrphanQemu, SandboxError } from '@vmm/sandbox';
 import type { Command } from '../command.js';
 import { attach, intFlag, positional, STATE_DIR_FLAG, STATE_DIR_USAGE } from '../sandbox-common.js';
 
 /**
  * `vmm stop <id>`: stop a sandbox and remove it. An orphan QEMU (one `vmm ps` lists as `orphaned`)
- * is killed too: the library kills it when the stop takes over the lock of the manager that died
- * starting it; if it still runs once the sandbox is removed, it is killed here.
+ * is killed too (`Sandbox.stop` does it).
  */
 export const command: Command = {
   name: 'stop',
@@ -26,17 +24,8 @@ ${STATE_DIR_USAGE}`,
       signal: ctx.signal,
       ...(grace === undefined ? {} : { graceMs: grace * 1000 }),
     });
-    let note = '';
-    if (orphan !== undefined) {
-      // The sandbox is gone now: a process still naming its QMP socket is the orphan, leaked.
-      const left = findOrphanQemu({ pid: null, pidStartTime: null, status: 'stopped' }, sb.paths);
-      if (left !== undefined && left.pid === orphan.pid && !(await killOrphanQemu(left))) {
-        throw new SandboxError('SANDBOX_STOP_FAILED', `orphan QEMU pid ${left.pid} survived SIGKILL`, {
-          sandboxId: id,
-        });
-      }
-      note = `; orphan QEMU pid ${orphan.pid} killed`;
-    }
+    // The library killed the orphan with the rest; say so.
+    const note = orphan === undefined ? '' : `; orphan QEMU pid ${orphan.pid} killed`;
     ctx.io.stdout.write(`stopped ${id} (${r.method}${note})\n`);
     return 0;
   },
