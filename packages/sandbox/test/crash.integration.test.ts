@@ -94,7 +94,8 @@ async function runAndKill(k: number, delayMs: number): Promise<string> {
 
 /** The checks of one kill point. Returns what was found, for the log. */
 async function checkAndStop(): Promise<string> {
-  const entries = readdirSync(stateDir).filter((d) => d !== 's');
+  // Killed before its first create made the state directory: nothing may exist, and nothing does.
+  const entries = existsSync(stateDir) ? readdirSync(stateDir).filter((d) => d !== 's') : [];
   // A create that crashed before its rename leaves only a temp directory (the next create of the id
   // clears it); a stop that crashed while removing leaves a directory without state (debris, which
   // the next create clears). Neither may have a QEMU.
@@ -160,8 +161,18 @@ describe('kill -9 of the managing process at random points', () => {
     const random = rng(SEED);
     const t0 = Date.now();
     let done = 0;
-    for (let i = 0; i < ITERATIONS && Date.now() - t0 < BUDGET_MS; i++) {
-      const k = Math.floor(random() * STEPS.length);
+    // Every step is hit at least once, in a seeded order; then the kill points are random until the
+    // iteration count or the time budget runs out.
+    const order = STEPS.map((_, k) => k);
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [order[i], order[j]] = [order[j] as number, order[i] as number];
+    }
+    const hit = new Set<number>();
+    for (let i = 0; i < Math.max(ITERATIONS, STEPS.length); i++) {
+      if (i >= STEPS.length && (i >= ITERATIONS || Date.now() - t0 >= BUDGET_MS)) break;
+      const k = i < order.length ? (order[i] as number) : Math.floor(random() * STEPS.length);
+      hit.add(k);
       // Half the kills land within 20 ms of the step's start (inside the QMP/state window), half later.
       const delay = Math.floor(random() * (random() < 0.5 ? 20 : 250));
       const last = await runAndKill(k, delay);
@@ -169,6 +180,7 @@ describe('kill -9 of the managing process at random points', () => {
       console.log(`  kill ${i + 1}: at "${STEPS[k]}" + ${delay} ms (last line "${last}") -> ${found}`);
       done++;
     }
-    expect(done).toBeGreaterThan(0);
+    expect(done).toBeGreaterThanOrEqual(STEPS.length);
+    expect([...hit].sort((a, b) => a - b)).toEqual(STEPS.map((_, k) => k));
   }, 300_000);
 });
