@@ -1,5 +1,6 @@
 import { encodeQemuArgv } from '@vmm/argv';
 import { describe, expect, it } from 'vitest';
+import { PPC64LE_NVDIMM_IMAGE_UUID } from './arch/ppc64le.js';
 import { composeSandboxConfig } from './compose.js';
 import { QemuArchError } from './errors.js';
 import { createQemuArch } from './qemu-arch.js';
@@ -105,6 +106,59 @@ describe('composeSandboxConfig', () => {
     ]);
     expect(s.devices.bridges.placements().map((p) => p.devno)).toEqual(['fe.0.0001', 'fe.0.0002']);
     expect(s.config.arch).toBe('s390x');
+  });
+
+  it('ppc64le pseries: the NVDIMM image gets label-size and uuid; the size is checked up front', () => {
+    const arch = createQemuArch({ arch: 'ppc64le', image: true });
+    const base = { vcpus: 1, memMiB: 512, hostMemMiB: 4096, consolePath: '/c' };
+    const s = composeSandboxConfig(arch, {
+      ...base,
+      image: { path: '/img/rootfs.img', sizeBytes: 268566528 },
+    });
+    const argv = encodeQemuArgv(s.config).argv;
+    const i = argv.indexOf(`nvdimm,id=nv0,memdev=mem0,label-size=131072,uuid=${PPC64LE_NVDIMM_IMAGE_UUID}`);
+    expect(i).toBeGreaterThan(0);
+    expect(argv.slice(i - 1, i + 3)).toEqual([
+      '-device',
+      `nvdimm,id=nv0,memdev=mem0,label-size=131072,uuid=${PPC64LE_NVDIMM_IMAGE_UUID}`,
+      '-object',
+      'memory-backend-file,id=mem0,mem-path=/img/rootfs.img,size=268566528',
+    ]);
+    expect(argv[argv.indexOf('-machine') + 1]).toBe('pseries,accel=kvm,usb=off,nvdimm=on');
+
+    // a misaligned size fails before any device is built (the given builder's bridges stay untouched)
+    const devices = arch.devices({ bridges: 1 });
+    let err: unknown;
+    try {
+      composeSandboxConfig(arch, {
+        ...base,
+        devices,
+        vcpus: 0, // would be a topology error, but the image check comes first
+        image: { path: '/img/rootfs.img', sizeBytes: 128 * 1024 * 1024 },
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(QemuArchError.is(err)).toBe(true);
+    expect(err).toMatchObject({ code: 'QEMU_ARCH_INVALID_OPTIONS', path: 'options.image.sizeBytes' });
+    expect((err as Error).message).toContain('a size that works: 268566528 (1 x 256 MiB + 128 KiB label)');
+    expect(devices.bridges.placements()).toEqual([]);
+  });
+
+  it('ppc64le with disableImageNvdimm: virtio-blk image of any size', () => {
+    const arch = createQemuArch({ arch: 'ppc64le', image: true, disableImageNvdimm: true });
+    const s = composeSandboxConfig(arch, {
+      vcpus: 1,
+      memMiB: 512,
+      hostMemMiB: 4096,
+      consolePath: '/c',
+      image: { path: '/img/rootfs.img', sizeBytes: 128 * 1024 * 1024 },
+    });
+    expect(s.config.devices?.find((d) => d.kind === 'block')).toMatchObject({
+      id: 'image-rootfs',
+      readOnly: true,
+    });
+    expect(s.config.devices?.some((d) => d.kind === 'memory-backend-file')).toBe(false);
   });
 
   it('reuses a given builder; scsi and iommu can be left out; kernel params default to the arch line', () => {

@@ -4,7 +4,7 @@
  */
 import type { Device, KernelConfig, QemuConfig } from '@vmm/argv';
 import type { BridgeInfo } from './bridges.js';
-import type { ArchDevices, RootPortPlacement } from './devices.js';
+import { type ArchDevices, checkNvdimmImageSize, type RootPortPlacement } from './devices.js';
 import type { QemuArch } from './qemu-arch.js';
 
 /** What goes into a base sandbox config. */
@@ -29,8 +29,12 @@ export interface ComposeOptions {
   pcieRootPorts?: number;
   /** virtio-scsi controller `scsi0` (Kata's default block driver); `{ ioThread: true }` adds an IO thread. @default true */
   scsi?: boolean | { ioThread?: boolean | string };
-  /** Guest image (the caller gives its size; this package does no I/O). @default none */
-  image?: { path: string; sizeBytes: number };
+  /**
+   * Guest image (the caller gives its size; this package does no I/O). On ppc64le `pseries` (NVDIMM)
+   * the size must be `n * 256 MiB + 128 KiB` (see `checkNvdimmImageSize`); `uuid` is the NVDIMM's UUID
+   * there. @default none
+   */
+  image?: { path: string; sizeBytes: number; uuid?: string };
   /** virtio-rng `rng0`. @default none */
   rng?: { filename?: string };
   /** Add the vIOMMU when the arch has one configured. @default true */
@@ -60,9 +64,14 @@ export interface ComposedSandbox {
  * come right after the bridges (both at fixed slots, before any device QEMU places itself).
  *
  * @throws {QemuArchError} from the topology, memory and device rules (`QEMU_ARCH_INVALID_TOPOLOGY`,
- *   `QEMU_ARCH_INVALID_MEMORY`, `QEMU_ARCH_UNSUPPORTED`, `QEMU_ARCH_INVALID_OPTIONS`, ...).
+ *   `QEMU_ARCH_INVALID_MEMORY`, `QEMU_ARCH_UNSUPPORTED`, `QEMU_ARCH_INVALID_OPTIONS`, ...); before
+ *   anything else, `QEMU_ARCH_INVALID_OPTIONS` with path `options.image.sizeBytes` for an NVDIMM image
+ *   size QEMU would refuse (ppc64le `pseries`), the message giving sizes that work.
  */
 export function composeSandboxConfig(arch: QemuArch, options: ComposeOptions): ComposedSandbox {
+  if (options.image !== undefined) {
+    checkNvdimmImageSize(options.devices?.arch ?? arch, options.image.sizeBytes, 'options.image.sizeBytes');
+  }
   const smp = arch.cpuTopology(options.vcpus, options.maxVcpus);
   const mem = arch.memoryTopology(options.memMiB, options.hostMemMiB, options.memSlots);
   const devices = options.devices ?? arch.devices({ bridges: options.bridges ?? 1 });

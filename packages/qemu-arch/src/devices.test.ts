@@ -1,6 +1,12 @@
 import { encodeDevice } from '@vmm/argv';
 import { describe, expect, it } from 'vitest';
+import {
+  PPC64LE_NVDIMM_IMAGE_UUID,
+  SPAPR_NVDIMM_BLOCK_SIZE,
+  SPAPR_NVDIMM_LABEL_SIZE,
+} from './arch/ppc64le.js';
 import { BridgeAllocator } from './bridges.js';
+import { checkNvdimmImageSize } from './devices.js';
 import { QemuArchError } from './errors.js';
 import type { QemuArchOptions } from './options.js';
 import { createQemuArch } from './qemu-arch.js';
@@ -15,6 +21,8 @@ function errorOf(fn: () => unknown): QemuArchError {
   throw new Error('expected a QemuArchError');
 }
 
+const KiB = 1024;
+const MiB = 1024 * KiB;
 const devicesOf = (o: QemuArchOptions, bridges?: number) => createQemuArch(o).devices({ bridges });
 const argvOf = (arch: string, machineType: string, d: Parameters<typeof encodeDevice>[0]) =>
   encodeDevice(d, { arch: arch as 'amd64', machineType }).argv;
@@ -162,7 +170,7 @@ describe('console', () => {
 
 describe('image', () => {
   const img = { path: '/images/rootfs.img', sizeBytes: 134217728 };
-  it.each([['amd64'], ['arm64'], ['ppc64le']] as const)('%s: NVDIMM nv0 on mem0', (arch) => {
+  it.each([['amd64'], ['arm64']] as const)('%s: NVDIMM nv0 on mem0, no label area', (arch) => {
     expect(devicesOf({ arch, image: true }).image(img)).toEqual({
       kind: 'memory-backend-file',
       driver: 'nvdimm',
@@ -179,6 +187,79 @@ describe('image', () => {
       '-object',
       'memory-backend-file,id=mem0,mem-path=/images/rootfs.img,size=134217728',
     ]);
+  });
+  const ppcImg = { path: '/images/rootfs.img', sizeBytes: 256 * MiB + 128 * KiB };
+  it('ppc64le pseries: NVDIMM with the minimum label size QEMU accepts (128 KiB) and a UUID', () => {
+    const d = devicesOf({ arch: 'ppc64le', image: true }).image(ppcImg);
+    expect(d).toEqual({
+      kind: 'memory-backend-file',
+      driver: 'nvdimm',
+      id: 'mem0',
+      deviceId: 'nv0',
+      memPath: '/images/rootfs.img',
+      size: 268566528,
+      labelSize: 131072,
+      uuid: PPC64LE_NVDIMM_IMAGE_UUID,
+    });
+    expect(SPAPR_NVDIMM_LABEL_SIZE).toBe(131072);
+    expect(SPAPR_NVDIMM_BLOCK_SIZE).toBe(268435456);
+    expect(argvOf('ppc64le', 'pseries', d)).toEqual([
+      '-device',
+      `nvdimm,id=nv0,memdev=mem0,label-size=131072,uuid=${PPC64LE_NVDIMM_IMAGE_UUID}`,
+      '-object',
+      'memory-backend-file,id=mem0,mem-path=/images/rootfs.img,size=268566528',
+    ]);
+  });
+  it('ppc64le pseries: a given UUID, and any n x 256 MiB + 128 KiB size', () => {
+    const uuid = '0b6f3c52-8d1e-4a7f-9c3b-5e2d1f0a4b6c';
+    expect(
+      devicesOf({ arch: 'ppc64le', machineType: 'pseries-7.1', image: true }).image({
+        ...ppcImg,
+        sizeBytes: 3 * 256 * MiB + 128 * KiB,
+        uuid,
+      }),
+    ).toMatchObject({ size: 805437440, labelSize: 131072, uuid });
+  });
+  it.each([
+    ['the Kata-style 128 MiB image', 128 * MiB, '268566528 (1 x 256 MiB + 128 KiB label)'],
+    ['an exact 256 MiB (no room for the label)', 256 * MiB, '268566528 (1 x 256 MiB + 128 KiB label)'],
+    ['only a label', 128 * KiB, '268566528 (1 x 256 MiB + 128 KiB label)'],
+    [
+      '512 MiB + 4 KiB + label',
+      512 * MiB + 4 * KiB + 128 * KiB,
+      '537001984 (2 x 256 MiB + 128 KiB label) or 805437440 (3 x 256 MiB + 128 KiB label)',
+    ],
+  ])(
+    'ppc64le pseries: %s is refused before QEMU sees it, naming a size that works',
+    (_, sizeBytes, works) => {
+      const e = errorOf(() => devicesOf({ arch: 'ppc64le', image: true }).image({ ...ppcImg, sizeBytes }));
+      expect(e.code).toBe('QEMU_ARCH_INVALID_OPTIONS');
+      expect(e.path).toBe('image.sizeBytes');
+      expect(e.message).toContain(`image.sizeBytes: ${sizeBytes} bytes`);
+      expect(e.message).toContain('multiple of 268435456 (256 MiB)');
+      expect(e.message).toContain(`a size that works: ${works}`);
+    },
+  );
+  it('ppc64le with disableImageNvdimm: virtio-blk, no size rule', () => {
+    expect(
+      devicesOf({ arch: 'ppc64le', image: true, disableImageNvdimm: true }).image({
+        ...ppcImg,
+        sizeBytes: 12345,
+      }),
+    ).toMatchObject({ kind: 'block', id: 'image-rootfs', file: '/images/rootfs.img' });
+  });
+  it('checkNvdimmImageSize: only pseries NVDIMM images have the rule', () => {
+    expect(() => checkNvdimmImageSize(createQemuArch({ arch: 'amd64' }), 12345)).not.toThrow();
+    expect(() =>
+      checkNvdimmImageSize(createQemuArch({ arch: 'ppc64le' }), 256 * MiB + 128 * KiB),
+    ).not.toThrow();
+    const e = errorOf(() => checkNvdimmImageSize(createQemuArch({ arch: 'ppc64le' }), 16 * MiB, 'x.size'));
+    expect(e.path).toBe('x.size');
+  });
+  it('ppc64le pseries: a bad UUID is refused by the argv schema', () => {
+    const e = errorOf(() => devicesOf({ arch: 'ppc64le', image: true }).image({ ...ppcImg, uuid: 'nope' }));
+    expect(e.code).toBe('QEMU_ARCH_INVALID_OPTIONS');
+    expect(e.path).toBe('uuid');
   });
   it('s390x: read-only shared virtio-blk with a devno', () => {
     const d = devicesOf({ arch: 's390x', image: true }).image(img);

@@ -21,6 +21,7 @@ import {
   type VsockDeviceConfig,
   validateDevice,
 } from '@vmm/argv';
+import { PPC64LE_NVDIMM_IMAGE_UUID } from './arch/ppc64le.js';
 import { BRIDGE_PCI_START_ADDR, BridgeAllocator } from './bridges.js';
 import { QemuArchError } from './errors.js';
 import { makeNameId, truncateId } from './ids.js';
@@ -276,17 +277,25 @@ export class ArchDevices {
   /**
    * The guest image (Kata `appendImage`): an NVDIMM `nv0` backed by `mem0` (amd64/arm64 with DAX,
    * ppc64le without) or, on s390x, microvm or with `disableImageNvdimm`, a read-only shared raw
-   * virtio-blk disk `image-<id>`.
+   * virtio-blk disk `image-<id>`. On ppc64le `pseries` the NVDIMM also gets the smallest label area QEMU
+   * accepts (`labelSize` 128 KiB, the last 128 KiB of the file) and a `uuid`, and the size is checked
+   * first with {@link checkNvdimmImageSize}.
    * @param image.sizeBytes - the file's size (the caller stats it; this package does no I/O).
    * @param image.id - @default 'rootfs'
-   * @throws {QemuArchError} `QEMU_ARCH_INVALID_OPTIONS` for a bad path or size.
+   * @param image.uuid - NVDIMM UUID where the machine needs one (pseries). @default {@link PPC64LE_NVDIMM_IMAGE_UUID}
+   * @throws {QemuArchError} `QEMU_ARCH_INVALID_OPTIONS` for a bad path, size or UUID; on pseries for a
+   *   size whose part beyond the label is not a positive multiple of 256 MiB (`path` `image.sizeBytes`,
+   *   the message gives sizes that work).
    */
   image(image: {
     path: string;
     sizeBytes: number;
     id?: string;
+    uuid?: string;
   }): MemoryBackendFileConfig | BlockDeviceConfig {
     if (this.arch.imageAttachment === 'nvdimm') {
+      checkNvdimmImageSize(this.arch, image.sizeBytes, 'image.sizeBytes');
+      const layout = this.arch.machineRules.nvdimmLayout;
       return check<MemoryBackendFileConfig>({
         kind: 'memory-backend-file',
         driver: 'nvdimm',
@@ -294,6 +303,8 @@ export class ArchDevices {
         deviceId: 'nv0',
         memPath: image.path,
         size: image.sizeBytes,
+        ...(layout === undefined ? {} : { labelSize: layout.labelSize }),
+        ...(layout?.uuidRequired === true ? { uuid: image.uuid ?? PPC64LE_NVDIMM_IMAGE_UUID } : {}),
       });
     }
     return this.block({
@@ -487,6 +498,39 @@ export class ArchDevices {
     return check<IommuDeviceConfig>({ kind: 'iommu', intremap: true, deviceIotlb: true, cachingMode: true });
   }
 }
+
+/**
+ * Check an NVDIMM image size against the machine's NVDIMM layout rules before QEMU sees it. On ppc64
+ * `pseries` QEMU refuses an NVDIMM whose size minus its label area (128 KiB) is not a positive multiple
+ * of 256 MiB (`PAPR requires NVDIMM memory size (excluding label) to be a multiple of 256MB`), so a
+ * valid image is `n * 256 MiB + 128 KiB` bytes. No-op when the image is not an NVDIMM, the machine has
+ * no such rules, or the size is not a positive integer (the device schema refuses that itself).
+ * @param path - field named in the error. @default 'image.sizeBytes'
+ * @throws {QemuArchError} `QEMU_ARCH_INVALID_OPTIONS` naming `path`, with the sizes that would work.
+ */
+export function checkNvdimmImageSize(arch: QemuArch, sizeBytes: number, path = 'image.sizeBytes'): void {
+  const layout = arch.machineRules.nvdimmLayout;
+  if (arch.imageAttachment !== 'nvdimm' || layout === undefined) return;
+  if (!Number.isSafeInteger(sizeBytes) || sizeBytes <= 0) return;
+  const { labelSize, sizeAlignment } = layout;
+  const data = sizeBytes - labelSize;
+  if (data > 0 && data % sizeAlignment === 0) return;
+  const blocksUp = Math.max(1, Math.ceil(data / sizeAlignment));
+  const blocksDown = Math.floor(data / sizeAlignment);
+  const fits = (blocks: number) =>
+    `${blocks * sizeAlignment + labelSize} (${blocks} x ${mib(sizeAlignment)} + ${kib(labelSize)} label)`;
+  const works =
+    blocksDown >= 1 && blocksDown !== blocksUp ? `${fits(blocksDown)} or ${fits(blocksUp)}` : fits(blocksUp);
+  throw invalid(
+    `${path}: ${sizeBytes} bytes cannot back a ${arch.arch}/${arch.machineType} NVDIMM image: QEMU needs the size ` +
+      `minus the ${labelSize}-byte label area to be a positive multiple of ${sizeAlignment} (${mib(sizeAlignment)}); ` +
+      `a size that works: ${works}`,
+    path,
+  );
+}
+
+const mib = (n: number): string => `${n / (1024 * 1024)} MiB`;
+const kib = (n: number): string => `${n / 1024} KiB`;
 
 function invalid(message: string, path: string): QemuArchError {
   return new QemuArchError('QEMU_ARCH_INVALID_OPTIONS', message, { path });

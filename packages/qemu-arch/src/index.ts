@@ -5,7 +5,14 @@
 export { AMD64, AMD64_MAX_VCPUS, AMD64_QEMU_PATH } from './arch/amd64.js';
 export { ARM64, ARM64_MAX_VCPUS, ARM64_QEMU_PATH } from './arch/arm64.js';
 export { ARCH_RULES } from './arch/index.js';
-export { PPC64LE, PPC64LE_MAX_VCPUS, PPC64LE_QEMU_PATH } from './arch/ppc64le.js';
+export {
+  PPC64LE,
+  PPC64LE_MAX_VCPUS,
+  PPC64LE_NVDIMM_IMAGE_UUID,
+  PPC64LE_QEMU_PATH,
+  SPAPR_NVDIMM_BLOCK_SIZE,
+  SPAPR_NVDIMM_LABEL_SIZE,
+} from './arch/ppc64le.js';
 export {
   ACCELERATORS,
   type Accelerator,
@@ -18,6 +25,7 @@ export {
   type ImageRoot,
   type MachineOptionInputs,
   type MachineRules,
+  type NvdimmLayoutRules,
 } from './arch/rules.js';
 export { S390X, S390X_MAX_VCPUS, S390X_QEMU_PATH } from './arch/s390x.js';
 export {
@@ -46,6 +54,7 @@ export {
 export {
   ArchDevices,
   type ArchDevicesOptions,
+  checkNvdimmImageSize,
   type NetworkEndpoint,
   type RootPortPlacement,
   type ScsiControllerResult,

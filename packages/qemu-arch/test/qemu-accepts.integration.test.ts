@@ -4,6 +4,7 @@
  * answers QMP `query-status`. Devices beyond the base set are checked arch by arch below.
  */
 import { existsSync } from 'node:fs';
+import { truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeQemuArgv, type QemuConfig } from '@vmm/argv';
 import {
@@ -17,7 +18,16 @@ import {
   type TempDir,
 } from '@vmm/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { composeSandboxConfig, createQemuArch, type QemuArchOptions } from '../src/index.js';
+import {
+  composeSandboxConfig,
+  createQemuArch,
+  PPC64LE_NVDIMM_IMAGE_UUID,
+  QemuArchError,
+  type QemuArchOptions,
+} from '../src/index.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
 
 interface Case {
   name: string;
@@ -63,11 +73,12 @@ function argvFor(config: QemuConfig): string[] {
   return encodeQemuArgv({ ...config, machine }).argv;
 }
 
-async function startsPaused(binary: string, argv: string[]): Promise<unknown> {
+async function startsPaused(binary: string, argv: string[], also?: string): Promise<unknown> {
   await using q = await spawnQemu({ binary, machine: null, accel: 'tcg', args: argv, timeoutMs: 60_000 });
   const qmp = await connectTestQmp(q.qmpPath);
   try {
-    return await qmp.execute('query-status');
+    const status = await qmp.execute('query-status');
+    return also === undefined ? status : { status, also: await qmp.execute(also) };
   } finally {
     await qmp.close();
   }
@@ -104,11 +115,12 @@ describe.each(CASES)('$name: the arch devices are accepted under TCG', (c) => {
 
   it.runIf(installed)('image, 9p volume, agent socket, RNG (nested: disable-modern on PCI)', async () => {
     const dir = tmp.join(`${arch.arch}-${arch.machineType}-dev`);
-    const { mkdir, truncate, writeFile } = await import('node:fs/promises');
+    const { mkdir } = await import('node:fs/promises');
     await mkdir(dir, { recursive: true });
     const image = join(dir, 'rootfs.img');
     await writeFile(image, '');
-    const sizeBytes = 16 * 1024 * 1024;
+    // pseries wants n x 256 MiB + the 128 KiB label area; a sparse file costs no disk either way
+    const sizeBytes = arch.arch === 'ppc64le' ? 256 * MiB + 128 * KiB : 16 * MiB;
     await truncate(image, sizeBytes);
     const s = composeSandboxConfig(arch, {
       vcpus: 1,
@@ -132,26 +144,74 @@ describe.each(CASES)('$name: the arch devices are accepted under TCG', (c) => {
     const needsEfi = arch.arch === 'arm64' && arch.imageAttachment === 'nvdimm';
     const argv = argvFor({ ...s.config, devices, ...(needsEfi ? { bios: AARCH64_EFI } : {}) });
     if (arch.arch === 'ppc64le') {
-      // QEMU >= 5.1 pseries refuses an NVDIMM without label-size, which @vmm/argv cannot express yet.
-      await expect(startsPaused(arch.qemuPath, argv)).rejects.toThrow(/label-size/);
+      // QEMU >= 5.1 pseries needs label-size, and QEMU 7.2 a uuid: both are on the device now
+      expect(argv).toContain(`nvdimm,id=nv0,memdev=mem0,label-size=131072,uuid=${PPC64LE_NVDIMM_IMAGE_UUID}`);
+      const r = await startsPaused(arch.qemuPath, argv, 'query-memory-devices');
+      expect(r).toMatchObject({
+        status: { status: 'prelaunch', running: false },
+        // the guest sees the file minus its label area
+        also: [{ type: 'nvdimm', data: { id: 'nv0', size: 256 * MiB, memdev: '/objects/mem0' } }],
+      });
+      return;
+    }
+    expect(await startsPaused(arch.qemuPath, argv)).toMatchObject({ status: 'prelaunch' });
+  });
+});
+
+describe('ppc64le pseries NVDIMM image size', () => {
+  const arch = createQemuArch({ arch: 'ppc64le', accel: 'tcg', cpuModel: 'max', image: true });
+  const installed = existsSync(arch.qemuPath);
+  const compose = (path: string, sizeBytes: number, a = arch) =>
+    composeSandboxConfig(a, {
+      vcpus: 1,
+      memMiB: 256,
+      hostMemMiB: 2048,
+      consolePath: join(tmp.path, 'ppc-size.console'),
+      image: { path, sizeBytes },
+    });
+
+  it.runIf(installed)('a misaligned size is refused by our check, and QEMU agrees', async () => {
+    const path = tmp.join('ppc-misaligned.img');
+    const sizeBytes = 256 * MiB; // no room for the label: 256 MiB - 128 KiB is not a multiple of 256 MiB
+    await writeFile(path, '');
+    await truncate(path, sizeBytes);
+    let err: unknown;
+    try {
+      compose(path, sizeBytes);
+    } catch (e) {
+      err = e;
+    }
+    expect(QemuArchError.is(err)).toBe(true);
+    expect(err).toMatchObject({ code: 'QEMU_ARCH_INVALID_OPTIONS', path: 'options.image.sizeBytes' });
+    expect((err as Error).message).toContain('a size that works: 268566528 (1 x 256 MiB + 128 KiB label)');
+    // the check mirrors QEMU: the same image with the label area QEMU demands is refused by QEMU itself
+    const ok = compose(tmp.join('unused.img'), 256 * MiB + 128 * KiB);
+    const argv = argvFor(ok.config).map((a) =>
+      a.startsWith('memory-backend-file,')
+        ? `memory-backend-file,id=mem0,mem-path=${path},size=${sizeBytes}`
+        : a,
+    );
+    await expect(startsPaused(arch.qemuPath, argv)).rejects.toThrow(/multiple of 256MB/);
+  });
+
+  it.runIf(installed)(
+    'disableImageNvdimm: the image is a virtio-blk disk, which pseries accepts',
+    async () => {
+      const path = tmp.join('ppc-blk.img');
+      const sizeBytes = 16 * MiB;
+      await writeFile(path, '');
+      await truncate(path, sizeBytes);
       const blk = createQemuArch({
-        ...c.options,
+        arch: 'ppc64le',
         accel: 'tcg',
         cpuModel: 'max',
         image: true,
         disableImageNvdimm: true,
       });
-      const b = composeSandboxConfig(blk, {
-        vcpus: 1,
-        memMiB: 256,
-        hostMemMiB: 2048,
-        consolePath: join(dir, 'console2.sock'),
-        image: { path: image, sizeBytes },
-      });
+      const b = compose(path, sizeBytes, blk);
       expect(b.config.devices?.some((d) => d.kind === 'block')).toBe(true);
+      expect(b.config.devices?.some((d) => d.kind === 'memory-backend-file')).toBe(false);
       expect(await startsPaused(blk.qemuPath, argvFor(b.config))).toMatchObject({ status: 'prelaunch' });
-      return;
-    }
-    expect(await startsPaused(arch.qemuPath, argv)).toMatchObject({ status: 'prelaunch' });
-  });
+    },
+  );
 });

@@ -36,6 +36,77 @@ describe('objects', () => {
       'memory-backend-file,id=m,mem-path=/img,,1,size=4096,readonly=on',
     ]);
   });
+  it('memory-backend-file with labelSize and uuid: label-size= and uuid= on the device (pseries form)', () => {
+    expect(
+      encodeDevice(
+        {
+          kind: 'memory-backend-file',
+          id: 'mem0',
+          deviceId: 'nv0',
+          memPath: '/img/rootfs.img',
+          size: 268566528,
+          labelSize: 131072,
+          uuid: '6c1f9e0a-5a8d-4c1e-9d0b-2f3a4b5c6d7e',
+        },
+        { arch: 'ppc64le', machineType: 'pseries' },
+      ).argv,
+    ).toEqual([
+      '-device',
+      'nvdimm,id=nv0,memdev=mem0,label-size=131072,uuid=6c1f9e0a-5a8d-4c1e-9d0b-2f3a4b5c6d7e',
+      '-object',
+      'memory-backend-file,id=mem0,mem-path=/img/rootfs.img,size=268566528',
+    ]);
+  });
+  it('memory-backend-file labelSize alone, before unarmed', () => {
+    expect(
+      encodeDevice({
+        kind: 'memory-backend-file',
+        id: 'm',
+        deviceId: 'n',
+        memPath: '/img',
+        size: 1 << 20,
+        labelSize: 1 << 17,
+        readOnly: true,
+      }).argv,
+    ).toEqual([
+      '-device',
+      'nvdimm,id=n,memdev=m,label-size=131072,unarmed=on',
+      '-object',
+      'memory-backend-file,id=m,mem-path=/img,size=1048576,readonly=on',
+    ]);
+  });
+  it.each([
+    ['zero', 0],
+    ['below QEMU minimum of 128 KiB', 131071],
+    ['negative', -131072],
+    ['fractional', 131072.5],
+    ['not a number', '131072'],
+    ['beyond safe integers', 2 ** 53],
+    ['not less than size', 1 << 20],
+  ])('memory-backend-file labelSize %s is refused naming labelSize', (_, labelSize) => {
+    expect(() =>
+      encodeDevice({
+        kind: 'memory-backend-file',
+        id: 'm',
+        deviceId: 'n',
+        memPath: '/img',
+        size: 1 << 20,
+        labelSize,
+      } as never),
+    ).toThrow(expect.objectContaining({ name: 'ArgvError', code: 'ARGV_INVALID_DEVICE', path: 'labelSize' }));
+  });
+  it('memory-backend-file uuid must be a UUID', () => {
+    expect(() =>
+      encodeDevice({
+        kind: 'memory-backend-file',
+        id: 'm',
+        deviceId: 'n',
+        memPath: '/img',
+        size: 1 << 20,
+        uuid: 'not-a-uuid,x=1',
+      }),
+    ).toThrow(expect.objectContaining({ code: 'ARGV_INVALID_DEVICE', path: 'uuid' }));
+  });
   it('memory-backend-epc', () => {
     expect(
       encodeDevice({ kind: 'memory-backend-epc', id: 'epc0', size: 1 << 20, prealloc: true }).argv,

@@ -8,32 +8,76 @@ import { buildOptions } from '../option-string.js';
 import { blockFilename } from '../paths.js';
 import { byteCount, hostPath, nonNegativeInt, optionText, positiveInt, qemuId, qemuName } from '../values.js';
 
+/**
+ * QEMU's smallest NVDIMM label area (`MIN_NAMESPACE_LABEL_SIZE` in hw/mem/nvdimm.c, 128 KiB): the
+ * `label-size` setter refuses anything below it on every machine (observed with QEMU 7.2).
+ */
+const MIN_NVDIMM_LABEL_SIZE = 128 * 1024;
+
 /** NVDIMM backed by a file: `-device nvdimm,id=DEVID,memdev=ID -object memory-backend-file,...`. */
-export const memoryBackendFileSchema = z.strictObject({
-  kind: z.literal('memory-backend-file'),
-  /** Front-end device driver. @default 'nvdimm' */
-  driver: qemuName.optional(),
-  /** Object id (`memdev=` of the device). */
-  id: qemuId,
-  /** Device id. */
-  deviceId: qemuId,
-  /** Backing file on the host. */
-  memPath: hostPath,
-  /** Size in bytes (> 0). */
-  size: byteCount.positive(),
-  /** Read-only backing (`readonly=on`) and an unarmed NVDIMM (`unarmed=on`). @default false */
-  readOnly: z.boolean().optional(),
-});
+export const memoryBackendFileSchema = z
+  .strictObject({
+    kind: z.literal('memory-backend-file'),
+    /** Front-end device driver. @default 'nvdimm' */
+    driver: qemuName.optional(),
+    /** Object id (`memdev=` of the device). */
+    id: qemuId,
+    /** Device id. */
+    deviceId: qemuId,
+    /** Backing file on the host. */
+    memPath: hostPath,
+    /** Size in bytes (> 0), label area included. */
+    size: byteCount.positive(),
+    /**
+     * Size in bytes of the NVDIMM's namespace label area (`label-size=` on the device), carved out of the
+     * end of the backing file, so the guest sees `size - labelSize` bytes. At least 128 KiB (QEMU's
+     * minimum) and less than `size`. Needed on ppc64 `pseries`, where QEMU >= 5.1 refuses an NVDIMM
+     * without it (and wants `size - labelSize` to be a multiple of 256 MiB). @default none (no label area)
+     */
+    labelSize: byteCount
+      .min(
+        MIN_NVDIMM_LABEL_SIZE,
+        `must be at least ${MIN_NVDIMM_LABEL_SIZE} (128 KiB, QEMU's minimum label size)`,
+      )
+      .optional(),
+    /**
+     * NVDIMM UUID (`uuid=` on the device). ppc64 `pseries` (QEMU 7.2) refuses an NVDIMM whose UUID is
+     * unset or all zeros. @default none (QEMU's all-zero UUID)
+     */
+    uuid: z
+      .string()
+      .regex(
+        /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/,
+        'must be a UUID',
+      )
+      .optional(),
+    /** Read-only backing (`readonly=on`) and an unarmed NVDIMM (`unarmed=on`). @default false */
+    readOnly: z.boolean().optional(),
+  })
+  .superRefine((d, c) => {
+    if (d.labelSize !== undefined && d.labelSize >= d.size) {
+      c.addIssue({
+        code: 'custom',
+        path: ['labelSize'],
+        message: `must be less than size (${d.size}): the label area is carved out of the backing file`,
+      });
+    }
+  });
 /** Config of a `memory-backend-file` NVDIMM. */
 export type MemoryBackendFileConfig = z.infer<typeof memoryBackendFileSchema>;
 
-/** `-device nvdimm,id=DEVID,memdev=ID[,unarmed=on] -object memory-backend-file,id=ID,mem-path=P,size=N[,readonly=on]`. */
+/**
+ * `-device nvdimm,id=DEVID,memdev=ID[,label-size=L][,uuid=U][,unarmed=on]
+ * -object memory-backend-file,id=ID,mem-path=P,size=N[,readonly=on]`.
+ */
 export function encodeMemoryBackendFile(d: MemoryBackendFileConfig): string[] {
   return [
     '-device',
     buildOptions(d.driver ?? 'nvdimm', [
       ['id', d.deviceId],
       ['memdev', d.id],
+      d.labelSize !== undefined && ['label-size', d.labelSize],
+      d.uuid !== undefined && ['uuid', d.uuid],
       d.readOnly === true && ['unarmed', 'on'],
     ]),
     '-object',

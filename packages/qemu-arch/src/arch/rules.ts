@@ -54,6 +54,21 @@ export interface MachineRules {
   readonly iommu: boolean;
   /** PCIe root ports can be added on `pcie.0`. */
   readonly pcieRootPorts: boolean;
+  /**
+   * What QEMU demands of an NVDIMM image on this machine beyond a size (ppc64 `pseries`: a label area,
+   * an aligned size and a UUID). Absent: no label area, any size.
+   */
+  readonly nvdimmLayout?: NvdimmLayoutRules;
+}
+
+/** QEMU's requirements for an NVDIMM on a machine that needs a label area (ppc64 `pseries`). */
+export interface NvdimmLayoutRules {
+  /** `label-size=` written on the device (bytes): the smallest QEMU accepts. */
+  readonly labelSize: number;
+  /** `size - labelSize` must be a positive multiple of this (bytes). */
+  readonly sizeAlignment: number;
+  /** The NVDIMM needs a non-zero `uuid=`. */
+  readonly uuidRequired: boolean;
 }
 
 /** Inputs the machine option string depends on. */
@@ -104,7 +119,10 @@ export interface ArchRules {
 
 /** Freeze an {@link ArchRules} and its tables. */
 export function defineArch(rules: ArchRules): ArchRules {
-  for (const m of rules.machines) Object.freeze(m);
+  for (const m of rules.machines) {
+    if (m.nvdimmLayout !== undefined) Object.freeze(m.nvdimmLayout);
+    Object.freeze(m);
+  }
   Object.freeze(rules.machines);
   Object.freeze(rules.iommuKernelParams);
   if (rules.pflashCounts !== null) Object.freeze(rules.pflashCounts);
