@@ -1,18 +1,19 @@
 /**
  * NVDIMM hotplug (memory-backend-file + nvdimm, `nvdimm=on` added to the machine): QEMU lists each
  * device in its own slot, at its own address, with its backing file's size, and maps the file shared;
- * a refused `device_add` leaves no backend object behind; unplug is refused (QEMU cannot hot-unplug
- * NVDIMMs). The default guest's initramfs has no nfit/libnvdimm/nd_pmem modules (the kernel builds
- * them as modules, and tools/guest packs none of them), so it cannot see an NVDIMM: the checks are
- * QEMU's and the host's view, not the guest's.
+ * the default guest (its boot sets load nfit + nd_pmem) reports each one as `HOTPLUG-PMEM pmemN
+ * <bytes>`, under the name `hotplugAdd` returned and with the file's size; a refused `device_add`
+ * leaves no backend object behind and nothing new in the guest; unplug is refused (QEMU cannot
+ * hot-unplug NVDIMMs).
  */
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseGuestLine } from '@vmm/guest';
 import { connectTestQmp, makeTempDir } from '@vmm/test-utils';
 import { describe, expect, it } from 'vitest';
 import { type QemuHypervisor, Sandbox } from '../src/index.js';
-import { accel, guestConfig } from './helpers.js';
+import { accel, guestConfig, marker } from './helpers.js';
 
 /** QEMU's `query-memory-devices` entry of an NVDIMM. */
 interface NvdimmInfo {
@@ -28,7 +29,7 @@ function mappingsOf(pid: number, path: string): string[] {
 }
 
 describe('nvdimm block hotplug', () => {
-  it('plugs files as NVDIMMs (slot, address, size, shared file backend), rolls back a refused one, refuses unplug', async () => {
+  it('plugs files as NVDIMMs (slot, address, size, shared file backend, seen by the guest), rolls back a refused one, refuses unplug', async () => {
     await using tmp = await makeTempDir('vmm-nv-');
     const sb = await Sandbox.create(
       await guestConfig({ hypervisorMachineType: 'q35', blockDeviceDriver: 'nvdimm' }),
@@ -46,24 +47,39 @@ describe('nvdimm block hotplug', () => {
           await q.close();
         }
       });
+    const wait = { timeoutMs: 30_000 } as const;
     try {
       await sb.start();
+      const con = sb.console();
+      const ready = await con.waitFor(marker('ready'), { ...wait, exited: sb.exited });
+      expect(ready.value).toMatchObject({ cpus: 1, memMb: 256 });
       const pid = (sb.hypervisor as QemuHypervisor).pid as number;
       expect(await qmp((q) => q.execute('qom-get', { path: '/machine', property: 'nvdimm' }))).toBe(true);
       const img0 = tmp.join('pmem0.img');
       const img1 = tmp.join('pmem1.img');
       await writeFile(img0, Buffer.alloc(16 << 20));
       await writeFile(img1, Buffer.alloc(8 << 20));
+      // The guest sees each NVDIMM (ACPI NFIT hotplug → nfit → nd_pmem) under the name hotplugAdd
+      // returned, with the backing file's size.
+      let mark = await con.mark();
       expect(await sb.hotplugAdd({ kind: 'block', id: 'nv0', path: img0 })).toEqual({
         id: 'nv0',
         kind: 'block',
         guestAddress: 'pmem0',
       });
+      expect(
+        (await con.waitFor(marker('hotplugPmem'), { ...wait, from: mark, exited: sb.exited })).value,
+      ).toEqual({ kind: 'hotplugPmem', device: 'pmem0', bytes: 16 << 20 });
+      mark = await con.mark();
       expect(await sb.hotplugAdd({ kind: 'block', id: 'nv1', path: img1 })).toEqual({
         id: 'nv1',
         kind: 'block',
         guestAddress: 'pmem1',
       });
+      expect(
+        (await con.waitFor(marker('hotplugPmem'), { ...wait, from: mark, exited: sb.exited })).value,
+      ).toEqual({ kind: 'hotplugPmem', device: 'pmem1', bytes: 8 << 20 });
+      const afterPlugs = await con.mark();
       const mem = (await qmp((q) => q.execute('query-memory-devices'))) as NvdimmInfo[];
       expect(mem).toMatchObject([
         {
@@ -139,6 +155,14 @@ describe('nvdimm block hotplug', () => {
         path: 'device.path',
       });
       await expect(sb.hotplugRemove('nv0')).rejects.toMatchObject({ code: 'SANDBOX_UNSUPPORTED' });
+      // Since the two plugs the guest saw no pmem device come or go and reported no error (it polls
+      // every 50 ms; give it a few rounds).
+      await sleep(500);
+      const since = (await con.read(afterPlugs))
+        .split('\n')
+        .map((l) => parseGuestLine(l))
+        .filter((e) => e !== undefined);
+      expect(since).toEqual([]);
       // Still plugged, in QEMU and in the record.
       expect(
         ((await qmp((q) => q.execute('query-memory-devices'))) as NvdimmInfo[]).map((m) => m.data.id),

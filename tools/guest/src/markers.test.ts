@@ -31,6 +31,10 @@ describe('parseGuestLine', () => {
     ['UNPLUG-BLK sdb', { kind: 'unplugBlk', device: 'sdb' }],
     ['HOTPLUG-NET eth0', { kind: 'hotplugNet', device: 'eth0' }],
     ['UNPLUG-NET eth1', { kind: 'unplugNet', device: 'eth1' }],
+    ['HOTPLUG-PMEM pmem0 16777216', { kind: 'hotplugPmem', device: 'pmem0', bytes: 16 << 20 }],
+    ['HOTPLUG-PMEM pmem1.1 0', { kind: 'hotplugPmem', device: 'pmem1.1', bytes: 0 }],
+    ['HOTPLUG-PMEM pmem0s   8388608 ', { kind: 'hotplugPmem', device: 'pmem0s', bytes: 8 << 20 }],
+    ['UNPLUG-PMEM pmem0', { kind: 'unplugPmem', device: 'pmem0' }],
     ['CPUS 2', { kind: 'cpus', cpus: 2 }],
     ['MEM-MB 384', { kind: 'memMb', memMb: 384 }],
     ['CLOCK 12.34', { kind: 'clock', seconds: 12.34 }],
@@ -55,6 +59,11 @@ describe('parseGuestLine', () => {
     expect(parseGuestLine('\u001b[2J garbage HOTPLUG-BLK vdb')).toEqual({
       kind: 'hotplugBlk',
       device: 'vdb',
+    });
+    expect(parseGuestLine('[    5.1] nd_pmem namespace0.0: HOTPLUG-PMEM pmem0 4096')).toEqual({
+      kind: 'hotplugPmem',
+      device: 'pmem0',
+      bytes: 4096,
     });
     expect(parseGuestLine('x MEM-MB')).toEqual({ kind: 'malformed', marker: 'MEM-MB', line: 'MEM-MB' });
   });
@@ -93,6 +102,13 @@ describe('parseGuestLine', () => {
     ['HOTPLUG-BLK', 'HOTPLUG-BLK'],
     ['HOTPLUG-BLK vda vdb', 'HOTPLUG-BLK'],
     ['HOTPLUG-BLK vda[    3.1] virtio', 'HOTPLUG-BLK'],
+    ['HOTPLUG-PMEM', 'HOTPLUG-PMEM'],
+    ['HOTPLUG-PMEM pmem0', 'HOTPLUG-PMEM'],
+    ['HOTPLUG-PMEM pmem0 16M', 'HOTPLUG-PMEM'],
+    ['HOTPLUG-PMEM pmem0 -4096', 'HOTPLUG-PMEM'],
+    ['HOTPLUG-PMEM pmem0 4096 extra', 'HOTPLUG-PMEM'],
+    ['HOTPLUG-PMEM /dev/pmem0 4096', 'HOTPLUG-PMEM'],
+    ['UNPLUG-PMEM pmem0 4096', 'UNPLUG-PMEM'],
     ['CPUS -1', 'CPUS'],
     ['CPUS 2.5', 'CPUS'],
     ['MEM-MB lots', 'MEM-MB'],
@@ -116,6 +132,8 @@ describe('parseGuestLine', () => {
       { kind: 'unplugBlk', device: 'vda' },
       { kind: 'hotplugNet', device: 'eth0' },
       { kind: 'unplugNet', device: 'eth0' },
+      { kind: 'hotplugPmem', device: 'pmem0', bytes: 16 << 20 },
+      { kind: 'unplugPmem', device: 'pmem0' },
       { kind: 'cpus', cpus: 3 },
       { kind: 'memMb', memMb: 384 },
       { kind: 'clock', seconds: 42.07 },

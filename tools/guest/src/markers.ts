@@ -23,6 +23,10 @@ export const GUEST_MARKERS = {
   hotplugNet: 'HOTPLUG-NET',
   /** `UNPLUG-NET ethN`: a network interface went away. */
   unplugNet: 'UNPLUG-NET',
+  /** `HOTPLUG-PMEM pmemN BYTES`: an NVDIMM namespace's block device appeared, with its size in bytes. */
+  hotplugPmem: 'HOTPLUG-PMEM',
+  /** `UNPLUG-PMEM pmemN`: an NVDIMM namespace's block device went away. */
+  unplugPmem: 'UNPLUG-PMEM',
   /** `CPUS N`: the number of online CPUs changed (the guest onlines hotplugged CPUs itself). */
   cpus: 'CPUS',
   /** `MEM-MB N`: online memory changed (the guest onlines hotplugged blocks as `online_movable`). */
@@ -58,6 +62,14 @@ export type GuestEvent =
   | { kind: 'unplugBlk'; device: string }
   | { kind: 'hotplugNet'; device: string }
   | { kind: 'unplugNet'; device: string }
+  | {
+      kind: 'hotplugPmem';
+      /** The block device (`pmem0`, `pmem0.1`, `pmem0s` for BTT). */
+      device: string;
+      /** Its size in bytes (`/sys/block/<dev>/size` × 512). */
+      bytes: number;
+    }
+  | { kind: 'unplugPmem'; device: string }
   | { kind: 'cpus'; cpus: number }
   | { kind: 'memMb'; memMb: number }
   | { kind: 'clock'; seconds: number }
@@ -120,7 +132,14 @@ export function parseGuestLine(line: string): GuestEvent | undefined {
     case 'unplugBlk':
     case 'hotplugNet':
     case 'unplugNet':
+    case 'unplugPmem':
       return DEVICE.test(rest) ? { kind, device: rest } : bad();
+    case 'hotplugPmem': {
+      const [device = '', bytes = '', ...more] = rest.split(/\s+/);
+      return DEVICE.test(device) && COUNT.test(bytes) && more.length === 0
+        ? { kind, device, bytes: Number(bytes) }
+        : bad();
+    }
     case 'cpus':
       return COUNT.test(rest) ? { kind, cpus: Number(rest) } : bad();
     case 'memMb':
@@ -183,7 +202,10 @@ export function formatGuestEvent(event: Exclude<GuestEvent, { kind: 'malformed' 
     case 'unplugBlk':
     case 'hotplugNet':
     case 'unplugNet':
+    case 'unplugPmem':
       return `${m} ${event.device}`;
+    case 'hotplugPmem':
+      return `${m} ${event.device} ${event.bytes}`;
     case 'cpus':
       return `${m} ${event.cpus}`;
     case 'memMb':

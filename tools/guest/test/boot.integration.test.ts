@@ -1,7 +1,7 @@
 /**
  * Boots the default guest in the real QEMU (TCG on these machines, see guestAccel) and checks its
- * console report for everything the sandbox relies on: ready, disk, net, vCPU and memory hotplug,
- * and a clean power-off.
+ * console report for everything the sandbox relies on: ready, disk, net, vCPU, memory and NVDIMM
+ * hotplug, and a clean power-off.
  */
 import { execFileSync } from 'node:child_process';
 import { childPids, killAllQemus, makeTempDir, type TempDir } from '@vmm/test-utils';
@@ -28,8 +28,8 @@ describe('the default guest under QEMU', () => {
     await vm?.stop();
   });
 
-  it('boots to GUEST-READY and reports disk, net, vCPU and memory hotplug, then powers off cleanly', async () => {
-    vm = await startGuestVm(image);
+  it('boots to GUEST-READY and reports disk, net, vCPU, memory and NVDIMM hotplug, then powers off cleanly', async () => {
+    vm = await startGuestVm(image, { machineOptions: ['nvdimm=on'] });
     onTestFailed(() => console.log(vm.diagnostics()));
     console.log(`accel: ${vm.accel.accel} (${vm.accel.reason})`);
     const ready = await vm.console.waitFor('ready', undefined, { timeoutMs: 60_000 });
@@ -102,6 +102,24 @@ describe('the default guest under QEMU', () => {
     await qmp.waitEvent('DEVICE_DELETED', (d) => d.device === 'dimm1', { from: dmark });
     expect((await con.waitFor('memMb', undefined, { from: mark })).event.memMb).toBe(256);
     await qmp.execute('object-del', { id: 'mem1' });
+
+    // A 16 MiB file as an NVDIMM (ACPI NFIT hotplug): nfit + nd_pmem make it pmem0, with its size.
+    const pmem = tmp.join('pmem.img');
+    execFileSync('truncate', ['-s', '16M', pmem]);
+    await qmp.execute('object-add', {
+      'qom-type': 'memory-backend-file',
+      id: 'nvmem1',
+      'mem-path': pmem,
+      size: 16 * 1024 * 1024,
+      share: true,
+    });
+    mark = con.events.length;
+    await qmp.execute('device_add', { driver: 'nvdimm', id: 'nv1', memdev: 'nvmem1' });
+    expect((await con.waitFor('hotplugPmem', undefined, { from: mark })).event).toEqual({
+      kind: 'hotplugPmem',
+      device: 'pmem0',
+      bytes: 16 * 1024 * 1024,
+    });
 
     // ACPI power button: the guest says so and powers off; QEMU exits 0.
     mark = con.events.length;

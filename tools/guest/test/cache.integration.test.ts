@@ -84,6 +84,9 @@ describe('ensureGuest cache', () => {
     expect(sets.virtio_pci!.at(-1)).toBe('virtio_pci');
     expect(included.length).toBeGreaterThanOrEqual(30);
     expect(boot).toContain('virtio_scsi');
+    // NVDIMMs: nd_pmem needs libnvdimm and nd_btt (its depends=), nfit needs libnvdimm.
+    expect(sets.nvdimm).toEqual(['libnvdimm', 'nfit', 'nd_btt', 'nd_pmem']);
+    expect(boot).toContain('nvdimm');
 
     // A manifest from other inputs (another init script) is stale: rebuilt, back to the real stamp.
     const manifestPath = join(x.dir, 'manifest.json');

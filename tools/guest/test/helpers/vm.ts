@@ -182,10 +182,11 @@ export interface GuestVm {
 /**
  * Start QEMU (q35, PVH vmlinux, `-cpu qemu64`, memory and CPU hotplug room, two PCIe root ports)
  * running the guest, with its serial console on a file. Does not wait for GUEST-READY.
+ * `machineOptions` are appended to `-machine q35` (e.g. `nvdimm=on`).
  */
 export async function startGuestVm(
   image: GuestImage,
-  options: { append?: string[]; extraArgs?: string[] } = {},
+  options: { append?: string[]; extraArgs?: string[]; machineOptions?: string[] } = {},
 ): Promise<GuestVm> {
   const accel = guestAccel();
   const spawnedAt = Date.now();
@@ -198,7 +199,7 @@ export async function startGuestVm(
     timeoutMs: 30_000,
     args: [
       '-machine',
-      'q35',
+      ['q35', ...(options.machineOptions ?? [])].join(','),
       '-cpu',
       'qemu64',
       '-m',
