@@ -71,5 +71,19 @@ describe('asset checks', () => {
       code: 'SANDBOX_ASSET_DIGEST_MISMATCH',
       path: 'customAssets.hypervisor.sha512',
     });
+    // A missing custom asset is named by its customAssets entry, digest or not.
+    for (const sha512 of [undefined, sha('x')]) {
+      const missing = parseHypervisorConfig({
+        kernelPath: tmp.join('k'),
+        initrdPath: tmp.join('i'),
+        customAssets: { initrd: { path: tmp.join('no-initrd'), ...(sha512 ? { sha512 } : {}) } },
+      });
+      await expect(resolveAssets(missing, { defaultHypervisorPath: tmp.join('qemu') })).rejects.toMatchObject(
+        {
+          code: 'SANDBOX_ASSET_MISSING',
+          path: 'customAssets.initrd',
+        },
+      );
+    }
   });
 });

@@ -48,7 +48,8 @@ export async function sha512File(path: string, signal?: AbortSignal): Promise<st
 }
 
 /**
- * Check one asset: it must be a regular file; with `sha512` its digest must match.
+ * Check one asset: it must be a regular file; with `sha512` its digest must match. `custom` (default:
+ * a digest was given) says it came from `customAssets`, which then names it in errors.
  *
  * @throws {SandboxError} `SANDBOX_ASSET_MISSING` (path names the config field),
  *   `SANDBOX_ASSET_DIGEST_MISMATCH` (expected and actual digests in the message).
@@ -58,8 +59,10 @@ export async function verifyAsset(
   path: string,
   sha512: string | undefined,
   signal?: AbortSignal,
+  custom: boolean = sha512 !== undefined,
 ): Promise<void> {
-  const field = sha512 === undefined ? FIELD[kind] : `customAssets.${kind}`;
+  // A custom asset is named by its `customAssets` entry, with or without a digest.
+  const field = custom ? `customAssets.${kind}` : FIELD[kind];
   let isFile: boolean;
   try {
     isFile = (await stat(path)).isFile();
@@ -106,7 +109,9 @@ export async function resolveAssets(
   const custom = config.customAssets;
   await Promise.all(
     (Object.entries(assets) as [AssetKind, string | undefined][]).map(([kind, path]) =>
-      path === undefined ? undefined : verifyAsset(kind, path, custom[kind]?.sha512, options.signal),
+      path === undefined
+        ? undefined
+        : verifyAsset(kind, path, custom[kind]?.sha512, options.signal, custom[kind] !== undefined),
     ),
   );
   return Object.freeze(assets);
