@@ -12,6 +12,7 @@ import {
   qemuId,
   qemuName,
   sizeString,
+  uuidText,
 } from './values.js';
 
 /** `-machine`: type, accelerator and options. */
@@ -252,13 +253,7 @@ export const qemuConfigSchema = z
     /** Guest name (`-name`). */
     name: nonEmptyText.optional(),
     /** SMBIOS UUID (`-uuid`). */
-    uuid: z
-      .string()
-      .regex(
-        /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/,
-        'must be a UUID',
-      )
-      .optional(),
+    uuid: uuidText.optional(),
     /** Machine type and options. */
     machine: machineSchema.optional(),
     /**

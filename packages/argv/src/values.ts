@@ -71,6 +71,11 @@ export const hostFd = z
   .nonnegative()
   .max(2 ** 31 - 1);
 
+/** A UUID in its canonical 8-4-4-4-12 hex form. */
+export const uuidText = z
+  .string()
+  .regex(/^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/, 'must be a UUID');
+
 /** A MAC address `52:54:00:12:34:56`. */
 export const macAddress = z
   .string()

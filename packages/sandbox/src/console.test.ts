@@ -21,7 +21,8 @@ describe('ConsoleReader', () => {
     const m = await found;
     expect(m.line).toBe('GUEST-READY cpus=1');
     expect(await con.read(m.next)).toBe('after\n');
-    expect(timers()).toBe(before);
+    // No poll timer of ours is left (an unrelated worker timer may end meanwhile, never start).
+    expect(timers()).toBeLessThanOrEqual(before);
   });
 
   it('continues from a mark and does not see older lines', async () => {

@@ -1,31 +1,8 @@
-/**
- * A pc VM booting the default guest with its console shell (`probe.shell=1`) and Kata's PCI bridge:
- * console input written through `ConsoleReader.connect()` is run by the guest's shell (answer in the
- * log and on the socket), and a net hotplug that QEMU refuses after `netdev_add` is rolled back (the
- * netdev and its tap fd gone from QEMU, the bridge slot free for the next device, nothing recorded).
- */
-import { readdirSync, readlinkSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { connectTestQmp, makeTempDir, type TempDir } from '@vmm/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type QemuHypervisor, type QemuState, Sandbox, SandboxError } from '../src/index.js';
-import { accel, guestConfig, makeTapFd, marker } from './helpers.js';
-
-/**
- * How many fds QEMU (`pid`) holds on /dev/net/tun: one per tap queue of a live netdev. The tap was
- * opened in another mount namespace (`ip netns exec`), so the link reads `/net/tun` from here.
- */
-function tunFdsOf(pid: number): number {
-  let n = 0;
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      if (/(^|\/)net\/tun$/.test(readlinkSync(`/proc/${pid}/fd/${fd}`))) n++;
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return n;
-}
+import { accel, guestConfig, makeTapFd, marker, tunFdsOf } from './helpers.js';
 
 /** Bytes received on a socket so far, as text. */
 function collect(sock: Socket): () => string {

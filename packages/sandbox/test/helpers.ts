@@ -4,7 +4,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { recvWithFds } from '@vmm/fdpass';
@@ -160,4 +160,20 @@ export function handlesAdded(before: Record<string, number>, after: Record<strin
   return Object.entries(after)
     .filter(([k, n]) => n > (before[k] ?? 0))
     .map(([k, n]) => `${k}: ${before[k] ?? 0} -> ${n}`);
+}
+
+/**
+ * How many fds QEMU (`pid`) holds on /dev/net/tun: one per tap queue of a live netdev. The tap was
+ * opened in another mount namespace (`ip netns exec`), so the link reads `/net/tun` from here.
+ */
+export function tunFdsOf(pid: number): number {
+  let n = 0;
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (/(^|\/)net\/tun$/.test(readlinkSync(`/proc/${pid}/fd/${fd}`))) n++;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return n;
 }

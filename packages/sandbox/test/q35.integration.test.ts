@@ -4,7 +4,7 @@
  * add/remove (a tap fd from a network namespace, after a rolled-back failed add), VFIO refused by QEMU, pause/resume against the
  * guest's clock, re-attach, and `system_powerdown` to a clean exit that leaves nothing behind.
  */
-import { existsSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { childPids, connectTestQmp, makeTempDir, type TempDir } from '@vmm/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,23 +15,7 @@ import {
   Sandbox,
   SandboxError,
 } from '../src/index.js';
-import { accel, guestConfig, handleCounts, handlesAdded, makeTapFd, marker } from './helpers.js';
-
-/**
- * How many fds QEMU (`pid`) holds on /dev/net/tun: one per tap queue of a live netdev. The tap was
- * opened in another mount namespace (`ip netns exec`), so the link reads `/net/tun` from here.
- */
-function tunFdsOf(pid: number): number {
-  let n = 0;
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      if (/(^|\/)net\/tun$/.test(readlinkSync(`/proc/${pid}/fd/${fd}`))) n++;
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return n;
-}
+import { accel, guestConfig, handleCounts, handlesAdded, makeTapFd, marker, tunFdsOf } from './helpers.js';
 
 describe('q35 sandbox with the default guest', () => {
   let tmp: TempDir;

@@ -6,7 +6,16 @@ import { z } from 'zod';
 import type { EncodeContext } from '../context.js';
 import { buildOptions } from '../option-string.js';
 import { blockFilename } from '../paths.js';
-import { byteCount, hostPath, nonNegativeInt, optionText, positiveInt, qemuId, qemuName } from '../values.js';
+import {
+  byteCount,
+  hostPath,
+  nonNegativeInt,
+  optionText,
+  positiveInt,
+  qemuId,
+  qemuName,
+  uuidText,
+} from '../values.js';
 
 /**
  * QEMU's smallest NVDIMM label area (`MIN_NAMESPACE_LABEL_SIZE` in hw/mem/nvdimm.c, 128 KiB): the
@@ -44,13 +53,7 @@ export const memoryBackendFileSchema = z
      * NVDIMM UUID (`uuid=` on the device). ppc64 `pseries` (QEMU 7.2) refuses an NVDIMM whose UUID is
      * unset or all zeros. @default none (QEMU's all-zero UUID)
      */
-    uuid: z
-      .string()
-      .regex(
-        /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/,
-        'must be a UUID',
-      )
-      .optional(),
+    uuid: uuidText.optional(),
     /** Read-only backing (`readonly=on`) and an unarmed NVDIMM (`unarmed=on`). @default false */
     readOnly: z.boolean().optional(),
   })
