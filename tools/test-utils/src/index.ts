@@ -13,7 +13,7 @@ export {
   qemuGreeting,
   startFakeQmp,
 } from './fake-qmp.js';
-export { activeResources, childPids, isAlive, openFds, openSocketCount } from './leaks.js';
+export { activeResources, childPids, isAlive, openFds, openSocketCount, resourcesAdded } from './leaks.js';
 export { killAllQemus, liveQemus, type QemuProcess, type SpawnQemuOptions, spawnQemu } from './qemu.js';
 export { connectTestQmp, type TestQmp, type TestQmpEvent } from './qmp-lite.js';
 export { makeTempDir, type TempDir } from './tmp.js';

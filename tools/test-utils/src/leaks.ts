@@ -26,6 +26,24 @@ export function activeResources(): string[] {
   return process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap' && r !== 'MessagePort');
 }
 
+/**
+ * The resource kinds of which `after` holds more than `before` (two {@link activeResources}
+ * snapshots), as `kind: n -> m`; empty when nothing was added. Only growth counts: a resource of the
+ * test runner's own (a worker timer, say) that ends meanwhile is not a leak of the code under test.
+ */
+export function resourcesAdded(before: readonly string[], after: readonly string[]): string[] {
+  const count = (xs: readonly string[]): Map<string, number> => {
+    const m = new Map<string, number>();
+    for (const x of xs) m.set(x, (m.get(x) ?? 0) + 1);
+    return m;
+  };
+  const b = count(before);
+  return [...count(after)]
+    .filter(([k, n]) => n > (b.get(k) ?? 0))
+    .map(([k, n]) => `${k}: ${b.get(k) ?? 0} -> ${n}`)
+    .sort();
+}
+
 /** Pids of live (non-zombie) child processes of `parent` (default: this process), from /proc. */
 export function childPids(parent: number = process.pid): number[] {
   const pids: number[] = [];
