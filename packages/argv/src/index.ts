@@ -93,6 +93,7 @@ export {
   encodeTdxGuest,
   type MemoryBackendEpcConfig,
   type MemoryBackendFileConfig,
+  MIN_NVDIMM_LABEL_SIZE,
   memoryBackendEpcSchema,
   memoryBackendFileSchema,
   type PefGuestConfig,
@@ -187,4 +188,4 @@ export {
   type TransportFields,
   virtioDriverName,
 } from './transport.js';
-export { isWellFormedId, QEMU_ID_PATTERN } from './values.js';
+export { isWellFormedId, MAC_ADDRESS_PATTERN, QEMU_ID_PATTERN } from './values.js';

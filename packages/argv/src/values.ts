@@ -76,10 +76,13 @@ export const uuidText = z
   .string()
   .regex(/^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/, 'must be a UUID');
 
+/** A MAC address as QEMU's `mac=` property parses it: six hex pairs separated by `:`. */
+export const MAC_ADDRESS_PATTERN: RegExp = /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/;
+
 /** A MAC address `52:54:00:12:34:56`. */
 export const macAddress = z
   .string()
-  .regex(/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/, 'must be a MAC address such as 52:54:00:12:34:56');
+  .regex(MAC_ADDRESS_PATTERN, 'must be a MAC address such as 52:54:00:12:34:56');
 
 /**
  * A PCI slot for fields govmm converts (net, bridge `Addr`): decimal (`"31"`, written `1f`, as govmm

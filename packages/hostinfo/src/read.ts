@@ -99,6 +99,20 @@ async function readText(r: Resolved, path: string): Promise<BoundedText> {
   return readBounded(path, r.max, r.signal);
 }
 
+/**
+ * Run `tasks` concurrently, each warning into a list of its own, then append those lists to
+ * `warnings` in task order: the warnings never depend on which read finished first.
+ */
+async function allInOrder<T extends readonly unknown[]>(
+  warnings: HostinfoWarning[],
+  tasks: { readonly [K in keyof T]: (into: HostinfoWarning[]) => Promise<T[K]> },
+): Promise<T> {
+  const lists = tasks.map((): HostinfoWarning[] => []);
+  const results = await Promise.all(tasks.map((task, i) => task(lists[i]!)));
+  for (const list of lists) warnings.push(...list);
+  return results as unknown as T;
+}
+
 /** Optional file: `undefined` when missing; other errors become a warning. */
 async function readOptional(
   r: Resolved,
@@ -223,15 +237,19 @@ async function readHugepageSizes(r: Resolved, warnings: HostinfoWarning[]): Prom
   for (const name of names) {
     const m = /^hugepages-([0-9]{1,15})kB$/.exec(name);
     if (m === null) continue;
-    const files = ['nr_hugepages', 'free_hugepages', 'resv_hugepages', 'surplus_hugepages'];
-    const found: HostinfoWarning[][] = files.map(() => []);
-    const counter = async (file: string, i: number): Promise<number> => {
-      const text = await readOptional(r, join(dir, name, file), found[i]!);
-      const t = text?.trim() ?? '';
-      return /^[0-9]{1,15}$/.test(t) ? Number(t) : 0;
-    };
-    const [total, free, reserved, surplus] = await Promise.all(files.map(counter));
-    warnings.push(...found.flat());
+    const counter =
+      (file: string) =>
+      async (into: HostinfoWarning[]): Promise<number> => {
+        const text = await readOptional(r, join(dir, name, file), into);
+        const t = text?.trim() ?? '';
+        return /^[0-9]{1,15}$/.test(t) ? Number(t) : 0;
+      };
+    const [total, free, reserved, surplus] = await allInOrder(warnings, [
+      counter('nr_hugepages'),
+      counter('free_hugepages'),
+      counter('resv_hugepages'),
+      counter('surplus_hugepages'),
+    ]);
     sizes.push({ sizeKiB: Number(m[1]), total: total!, free: free!, reserved: reserved!, surplus: surplus! });
   }
   return sizes.sort((a, b) => a.sizeKiB - b.sizeKiB);
@@ -332,16 +350,12 @@ export async function readHostInfo(options?: ReadHostInfoOptions): Promise<HostI
   const cpuinfoFile = join(r.proc, 'cpuinfo');
   const meminfoFile = join(r.proc, 'meminfo');
 
-  // Concurrent reads each warn into their own list, merged in this order: warnings never depend on
-  // which read finished first.
-  const early: HostinfoWarning[][] = [[], [], [], []];
-  const [machine, kernelText, cpuRead, memRead] = await Promise.all([
-    readMachine(r, early[0]!),
-    readOptional(r, join(r.proc, 'sys/kernel/osrelease'), early[1]!),
-    soft(readText(r, cpuinfoFile), early[2]!),
-    soft(readText(r, meminfoFile), early[3]!),
+  const [machine, kernelText, cpuRead, memRead] = await allInOrder(warnings, [
+    (w) => readMachine(r, w),
+    (w) => readOptional(r, join(r.proc, 'sys/kernel/osrelease'), w),
+    (w) => soft(readText(r, cpuinfoFile), w),
+    (w) => soft(readText(r, meminfoFile), w),
   ]);
-  warnings.push(...early.flat());
   const arch = toHostArch(machine);
   if (arch === null) {
     warnings.push({
@@ -412,17 +426,16 @@ export async function readHostInfo(options?: ReadHostInfoOptions): Promise<HostI
 
   const dmi = join(r.sys, 'class/dmi/id');
   const dt = join(r.sys, 'firmware/devicetree/base');
-  const late: HostinfoWarning[][] = [[], [], [], [], [], []];
+  const optional = (path: string) => (w: HostinfoWarning[]) => readOptional(r, path, w);
   const [sysinfo, hypervisorType, dmiSysVendor, dmiProductName, dtCompatible, dtHypervisor] =
-    await Promise.all([
-      arch === 's390x' ? readOptional(r, join(r.proc, 'sysinfo'), late[0]!) : undefined,
-      readOptional(r, join(r.sys, 'hypervisor/type'), late[1]!),
-      readOptional(r, join(dmi, 'sys_vendor'), late[2]!),
-      readOptional(r, join(dmi, 'product_name'), late[3]!),
-      readOptional(r, join(dt, 'compatible'), late[4]!),
-      readOptional(r, join(dt, 'hypervisor/compatible'), late[5]!),
+    await allInOrder(warnings, [
+      arch === 's390x' ? optional(join(r.proc, 'sysinfo')) : async () => undefined,
+      optional(join(r.sys, 'hypervisor/type')),
+      optional(join(dmi, 'sys_vendor')),
+      optional(join(dmi, 'product_name')),
+      optional(join(dt, 'compatible')),
+      optional(join(dt, 'hypervisor/compatible')),
     ]);
-  warnings.push(...late.flat());
   let nested: NestedInfo;
   if (arch === null) {
     nested = {

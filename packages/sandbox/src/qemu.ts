@@ -8,7 +8,7 @@ import { existsSync, constants as fsConstants } from 'node:fs';
 import { chmod, type FileHandle, lstat, mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { encodeQemuArgv, isWellFormedId, QEMU_ID_PATTERN } from '@vmm/argv';
+import { encodeQemuArgv, isWellFormedId, MAC_ADDRESS_PATTERN, QEMU_ID_PATTERN } from '@vmm/argv';
 import { isAvailable as fdPassingAvailable } from '@vmm/fdpass';
 import { readHostInfo } from '@vmm/hostinfo';
 import { type ArchDevices, BridgeAllocator, type QemuArch, scsiIdLun } from '@vmm/qemu-arch';
@@ -57,9 +57,6 @@ import { isProcessAlive, processStartTime } from './lock.js';
 import type { SandboxPaths } from './paths.js';
 import { composeQemu, type HostFacts, sandboxArch } from './qemu-compose.js';
 import type { SandboxStatus } from './state.js';
-
-/** A MAC address as QEMU's `mac=` property parses it: six hex pairs separated by `:`. */
-const MAC_PATTERN = /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/;
 
 /** The ids vCPU hotplug gives its `cpu-<n>` devices; no other device may take one. */
 const VCPU_ID_PATTERN = /^cpu-\d+$/;
@@ -1077,7 +1074,7 @@ export class QemuHypervisor implements Hypervisor {
         path: 'device.tapFds',
       });
     }
-    if (device.mac !== undefined && !MAC_PATTERN.test(device.mac)) {
+    if (device.mac !== undefined && !MAC_ADDRESS_PATTERN.test(device.mac)) {
       throw new SandboxError(
         'SANDBOX_INVALID_CONFIG',
         `device.mac: ${JSON.stringify(device.mac)} is not a MAC address (six hex pairs separated by ":")`,

@@ -9,7 +9,7 @@ import { createServer, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { recvWithFds } from '@vmm/fdpass';
 import { ensureGuest, type GuestEvent, type GuestImage, parseGuestLine } from '@vmm/guest';
-import { activeResources, guestAccel, openSocketCount } from '@vmm/test-utils';
+import { activeResources, guestAccel, openSocketCount, resourcesAdded } from '@vmm/test-utils';
 import type { HypervisorConfig } from '../src/index.js';
 
 let guest: Promise<GuestImage> | undefined;
@@ -146,21 +146,16 @@ s.recv(1)
 }
 
 /**
- * Live handles of this process by kind (`Timeout`, `ProcessWrap`, `PipeWrap`, ...), plus open sockets.
- * Compare a snapshot before the code under test with one after: nothing may have been added.
+ * Live handles of this process (`Timeout`, `ProcessWrap`, `PipeWrap`, ...), plus one `socket` per
+ * open socket fd. Compare a snapshot before the code under test with one after: nothing may have been
+ * added ({@link handlesAdded}).
  */
-export function handleCounts(): Record<string, number> {
-  const counts: Record<string, number> = { sockets: openSocketCount() };
-  for (const r of activeResources()) counts[r] = (counts[r] ?? 0) + 1;
-  return counts;
+export function handleCounts(): string[] {
+  return [...activeResources(), ...Array<string>(openSocketCount()).fill('socket')];
 }
 
-/** Kinds whose count grew between two {@link handleCounts} snapshots (empty: nothing leaked). */
-export function handlesAdded(before: Record<string, number>, after: Record<string, number>): string[] {
-  return Object.entries(after)
-    .filter(([k, n]) => n > (before[k] ?? 0))
-    .map(([k, n]) => `${k}: ${before[k] ?? 0} -> ${n}`);
-}
+/** Kinds that grew between two {@link handleCounts} snapshots (empty: nothing leaked). */
+export const handlesAdded: (before: readonly string[], after: readonly string[]) => string[] = resourcesAdded;
 
 /**
  * How many fds QEMU (`pid`) holds on /dev/net/tun: one per tap queue of a live netdev. The tap was

@@ -23,7 +23,7 @@ describe('q35 sandbox with the default guest', () => {
   let con: ConsoleReader;
   const wait = { timeoutMs: 30_000 } as const;
 
-  let baseline: Record<string, number>;
+  let baseline: string[];
 
   beforeAll(async () => {
     baseline = handleCounts();

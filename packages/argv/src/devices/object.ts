@@ -21,7 +21,7 @@ import {
  * QEMU's smallest NVDIMM label area (`MIN_NAMESPACE_LABEL_SIZE` in hw/mem/nvdimm.c, 128 KiB): the
  * `label-size` setter refuses anything below it on every machine (observed with QEMU 7.2).
  */
-const MIN_NVDIMM_LABEL_SIZE = 128 * 1024;
+export const MIN_NVDIMM_LABEL_SIZE = 128 * 1024;
 
 /** NVDIMM backed by a file: `-device nvdimm,id=DEVID,memdev=ID -object memory-backend-file,...`. */
 export const memoryBackendFileSchema = z

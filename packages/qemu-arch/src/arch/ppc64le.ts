@@ -2,6 +2,7 @@
  * ppc64le (POWER): Kata's `qemu_ppc64le.go`. Machine pseries; NVDIMM image without DAX, with the label
  * area, size alignment and UUID that QEMU's spapr NVDIMM code demands.
  */
+import { MIN_NVDIMM_LABEL_SIZE } from '@vmm/argv';
 import { kernelParam as p } from '../kernel-params.js';
 import { ppc64leMemoryTopology } from '../topology.js';
 import { type ArchRules, defineArch } from './rules.js';
@@ -16,7 +17,7 @@ export const PPC64LE_MAX_VCPUS = 128;
  * machine (`MIN_NAMESPACE_LABEL_SIZE`, hw/mem/nvdimm.c). pseries refuses an NVDIMM without one
  * (`PAPR requires NVDIMM devices to have label-size set`, hw/ppc/spapr_nvdimm.c, QEMU >= 5.1).
  */
-export const SPAPR_NVDIMM_LABEL_SIZE = 128 * 1024;
+export const SPAPR_NVDIMM_LABEL_SIZE: number = MIN_NVDIMM_LABEL_SIZE;
 
 /**
  * pseries NVDIMM size alignment: 256 MiB (`SPAPR_MINIMUM_SCM_BLOCK_SIZE` = `SPAPR_MEMORY_BLOCK_SIZE`).
