@@ -158,6 +158,8 @@ describe('q35 sandbox with the default guest', () => {
   it('adds and removes a network interface from a tap fd (getfd + netdev_add), after rolling back a failed one', async (ctx) => {
     const tap = await makeTapFd(tmp.path);
     if (typeof tap === 'string') {
+      // CI runs as root with iproute2 installed: there a missing tap is a failure, not a skip.
+      if (process.env.CI === 'true') throw new Error(`network hotplug needs a tap device: ${tap}`);
       console.log(`network hotplug skipped: ${tap}`);
       ctx.skip();
       return;
