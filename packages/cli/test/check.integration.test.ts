@@ -115,7 +115,23 @@ describe('vmm check (built CLI)', () => {
     const r = await new Promise<{ code: number; out: string }>((resolve) => {
       execFile(
         'setpriv',
-        ['--reuid', '65534', '--regid', '65534', '--clear-groups', process.execPath, BIN, 'check', '--json'],
+        [
+          '--reuid',
+          '65534',
+          '--regid',
+          '65534',
+          '--clear-groups',
+          // Read and search access only (no write anywhere), so nobody can load the CLI from a checkout
+          // under a private directory (mktemp -d is 0700); /dev/kvm still needs write access it lacks.
+          '--inh-caps',
+          '+dac_read_search',
+          '--ambient-caps',
+          '+dac_read_search',
+          process.execPath,
+          BIN,
+          'check',
+          '--json',
+        ],
         { timeout: 30_000 },
         (err, stdout) =>
           resolve({ code: err === null ? 0 : Number((err as { code?: number }).code), out: stdout }),
